@@ -7,8 +7,8 @@ type ProjectTestOptions = NonNullable<TestProjectInlineConfiguration['test']>;
 
 /**
  * The vitest project every package uses. `packageUrl` is the package's `import.meta.url` of its
- * `vitest.config.ts`. Each run writes `test-results.json` beside the package, which the root
- * `scripts/test-summary.mjs` adds up into the single `tests: N passed, N failed` line of CI.
+ * `vitest.config.ts`. The package's `test` script adds the JSON reporter (`test-results.json`), which the
+ * root `scripts/test-summary.mjs` adds up into the single `tests: N passed, N failed` line of CI.
  */
 export function packageProject(packageUrl: string, test: ProjectTestOptions = {}) {
   const dir = fileURLToPath(new URL('.', packageUrl));
@@ -23,7 +23,6 @@ export function packageProject(packageUrl: string, test: ProjectTestOptions = {}
       root: dir,
       include: ['test/**/*.test.ts'],
       typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
-      reporters: ['default', ['json', { outputFile: join(dir, 'test-results.json') }]],
       testTimeout: 30_000,
       hookTimeout: 120_000,
       ...test,

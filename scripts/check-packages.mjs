@@ -12,7 +12,8 @@ const problems = [];
 /** Collects every string target of an exports map, with the condition path that leads to it. */
 function targets(node, path, out) {
   if (typeof node === 'string') out.push([path, node]);
-  else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) targets(v, `${path}.${k}`, out);
+  else if (node && typeof node === 'object')
+    for (const [k, v] of Object.entries(node)) targets(v, `${path}.${k}`, out);
   return out;
 }
 
@@ -29,7 +30,8 @@ export function checkPackage(dir, pkg, { dist = true } = {}) {
   if (!Array.isArray(pkg.keywords) || pkg.keywords.length === 0) say('"keywords" is missing');
   if (pkg.publishConfig?.access !== 'public') say('"publishConfig.access" must be "public"');
   if (pkg.license !== 'MIT') say('"license" must be "MIT"');
-  if (pkg.repository?.directory !== relative(root, dir)) say(`"repository.directory" must be "${relative(root, dir)}"`);
+  if (pkg.repository?.directory !== relative(root, dir))
+    say(`"repository.directory" must be "${relative(root, dir)}"`);
   if (!pkg.peerDependencies?.['@opentelemetry/api']) say('"@opentelemetry/api" must be a peerDependency');
   if (pkg.dependencies?.['@opentelemetry/api']) say('"@opentelemetry/api" must not be a runtime dependency');
   if (pkg.peerDependencies?.['@opentelemetry/api'] && !pkg.devDependencies?.['@opentelemetry/api'])
@@ -60,7 +62,8 @@ export function checkPackage(dir, pkg, { dist = true } = {}) {
     for (const field of ['main', 'module', 'types']) if (pkg[field]) files.push([field, pkg[field]]);
     for (const [where, file] of files) {
       if (file === './package.json') continue;
-      if (!existsSync(join(dir, file))) say(`${where} points at ${file}, which is missing (did the build run?)`);
+      if (!existsSync(join(dir, file)))
+        say(`${where} points at ${file}, which is missing (did the build run?)`);
     }
   }
   return out;
@@ -81,5 +84,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error(`check-packages: ${problems.length} problem(s) in ${count} package(s)`);
     process.exit(1);
   }
-  console.log(`check-packages: ${count} package(s) match the template${checkDist ? ' and their dist files exist' : ''}`);
+  console.log(
+    `check-packages: ${count} package(s) match the template${checkDist ? ' and their dist files exist' : ''}`,
+  );
 }

@@ -1,0 +1,43 @@
+export type { RedisDriver } from './driver.js';
+export {
+  CrossSlotError,
+  parseErrorPrefix,
+  RedisConnectionError,
+  RedisotelError,
+  RedisReplyError,
+  RedisTimeoutError,
+} from './errors.js';
+export { composeHooks, type HookChains } from './hooks.js';
+export { type CreateRedisLikeOptions, createRedisLike } from './redis-like.js';
+export { type DefineScriptOptions, defineScript, describeValue } from './script.js';
+export { assertSameSlot, CLUSTER_SLOTS, commandKeys, hashTag, keySlot } from './slot.js';
+export { INSTRUMENTATION_SCOPE } from './telemetry/redis-telemetry.js';
+export type {
+  BatchInfo,
+  BatchOptions,
+  BatchResult,
+  CommandInfo,
+  DbStatementSerializer,
+  DialFn,
+  DialInfo,
+  ProcessBatchFn,
+  ProcessFn,
+  RedisArgument,
+  RedisCapabilities,
+  RedisCommand,
+  RedisDescription,
+  RedisHook,
+  RedisLike,
+  RedisMessage,
+  RedisMessageListener,
+  RedisNode,
+  RedisReply,
+  RedisScript,
+  RedisSubscriber,
+  RedisTelemetryOptions,
+  RedisTopology,
+  SendOptions,
+  TelemetryHandle,
+  Unsubscribe,
+} from './types.js';
+export { VERSION } from './version.js';

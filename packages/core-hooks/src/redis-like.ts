@@ -1,0 +1,183 @@
+import type { RedisDriver } from './driver.js';
+import { RedisReplyError, RedisTimeoutError } from './errors.js';
+import { composeHooks, type HookChains } from './hooks.js';
+import { describeValue } from './script.js';
+import { assertSameSlot } from './slot.js';
+import { createRedisTelemetry } from './telemetry/redis-telemetry.js';
+import type {
+  BatchInfo,
+  BatchOptions,
+  BatchResult,
+  CommandInfo,
+  DialInfo,
+  RedisArgument,
+  RedisCommand,
+  RedisHook,
+  RedisLike,
+  RedisReply,
+  RedisScript,
+  RedisTelemetryOptions,
+  SendOptions,
+} from './types.js';
+
+/** Options of {@link createRedisLike} (and so of `fromNodeRedis` / `fromIoredis`). */
+export interface CreateRedisLikeOptions extends RedisTelemetryOptions {
+  /** Hooks to install at creation, outermost first (inside the telemetry hook). */
+  readonly hooks?: readonly RedisHook[];
+}
+
+const EMPTY: readonly number[] = [];
+
+/**
+ * Turn an adapter's {@link RedisDriver} into a {@link RedisLike}: hooks (telemetry first), the
+ * `EVALSHA`/`NOSCRIPT` script runner, cross-slot checks for batches, and opt-in per-call deadlines.
+ * Adapters call this; applications call `fromNodeRedis` / `fromIoredis`.
+ */
+export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOptions = {}): RedisLike {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`createRedisLike: options must be an object, received ${describeValue(options)}`);
+  }
+  const description = driver.describe();
+  const telemetry = createRedisTelemetry(options, description);
+  const hooks: RedisHook[] = [];
+  if (telemetry.hook) hooks.push(telemetry.hook);
+  for (const hook of options.hooks ?? []) hooks.push(hook);
+
+  const base: HookChains = {
+    process: async (command: RedisCommand, info: CommandInfo): Promise<RedisReply> => {
+      if (info.script === undefined) return driver.send(command, info);
+      try {
+        return await driver.send(command, info);
+      } catch (error) {
+        if (!RedisReplyError.isInstance(error) || error.prefix !== 'NOSCRIPT') throw error;
+        // The node lost its script cache (SCRIPT FLUSH, restart, failover): EVAL loads it there again.
+        const evalCommand: RedisCommand = {
+          ...command,
+          name: 'EVAL',
+          args: [info.script.source, ...command.args.slice(1)],
+        };
+        return driver.send(evalCommand, info);
+      }
+    },
+    processBatch: (commands, info) => driver.batch(commands, info),
+    dial: (_info: DialInfo) => Promise.resolve(),
+  };
+  let chains = composeHooks(hooks, base);
+
+  driver.observeDials?.((info, connected) => {
+    // Dials are rare: compose a chain whose base waits for the client's real connection.
+    const dial = composeHooks(hooks, { ...base, dial: () => connected }).dial;
+    dial(info).catch(() => {
+      // A failed connection is reported by the client and by the commands that fail on it;
+      // the dial chain only observes it.
+    });
+  });
+
+  const requiresSameSlot = description.capabilities.requiresSameSlot;
+
+  return {
+    specificationVersion: 1,
+    telemetry: telemetry.handle,
+    describe: () => description,
+    nodes: () => driver.nodes(),
+    subscriber: () => driver.subscriber(),
+    addHook(hook: RedisHook) {
+      if (typeof hook !== 'object' || hook === null) {
+        throw new TypeError(`addHook: hook must be an object, received ${describeValue(hook)}`);
+      }
+      hooks.push(hook);
+      chains = composeHooks(hooks, base);
+    },
+    send(command: RedisCommand, sendOptions?: SendOptions): Promise<RedisReply> {
+      const info: CommandInfo = { operation: command.name.toUpperCase() };
+      if (requiresSameSlot && command.keys !== undefined && command.keys.length > 1)
+        assertSameSlot([command], 'command');
+      return withDeadline(chains.process(command, info), sendOptions);
+    },
+    batch(
+      commands: readonly RedisCommand[],
+      batchOptions?: BatchOptions & SendOptions,
+    ): Promise<BatchResult[]> {
+      if (requiresSameSlot) {
+        try {
+          assertSameSlot(commands);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      const info: BatchInfo = {
+        atomic: batchOptions?.atomic === true,
+        operations: commands.map((c) => c.name.toUpperCase()),
+      };
+      return withDeadline(chains.processBatch(commands, info), batchOptions);
+    },
+    runScript(
+      script: RedisScript,
+      keys: readonly RedisArgument[],
+      args: readonly RedisArgument[],
+      sendOptions?: SendOptions,
+    ): Promise<RedisReply> {
+      const keyPositions = keys.length === 0 ? EMPTY : keys.map((_, i) => i + 2);
+      const command: RedisCommand = {
+        name: 'EVALSHA',
+        args: [script.sha1, keys.length, ...keys, ...args],
+        keys: keyPositions,
+        readOnly: script.readOnly,
+      };
+      if (requiresSameSlot && keys.length > 1) {
+        try {
+          assertSameSlot([command], `script "${script.name}"`);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      const info: CommandInfo = { operation: 'EVALSHA', script };
+      return withDeadline(chains.process(command, info), sendOptions);
+    },
+  };
+}
+
+/** Race `promise` against the caller's deadline and signal; no timer is armed without `timeoutMs`. */
+function withDeadline<T>(promise: Promise<T>, options: SendOptions | undefined): Promise<T> {
+  if (options === undefined || (options.timeoutMs === undefined && options.signal === undefined))
+    return promise;
+  const { timeoutMs, signal } = options;
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    promise.catch(() => {});
+    return Promise.reject(
+      new RangeError(`timeoutMs must be a positive number, received ${describeValue(timeoutMs)}`),
+    );
+  }
+  if (signal?.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      cleanup();
+      reject(signal!.reason);
+    };
+    const cleanup = () => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        cleanup();
+        reject(new RedisTimeoutError(`Redis did not answer within ${timeoutMs} ms`, timeoutMs));
+      }, timeoutMs);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cleanup();
+        reject(error);
+      },
+    );
+  });
+}
