@@ -1,0 +1,100 @@
+// `pnpm bench -- core`: GET/SET throughput, p50/p99 and CPU per command at concurrency 1 and 64, for each
+// client: bare; our RedisLike adapter with no SDK registered; the adapter with an SDK (AlwaysOn sampler,
+// batch processor, discarding exporters, the duration histogram on); the diagnostics-channel
+// instrumentation with the same SDK; and @opentelemetry/instrumentation-ioredis on ioredis. Each variant
+// runs in its own process against the same Redis, rounds interleaved; the median round is reported.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startRedis } from '@redisotel/testing';
+import { type LoadResult, median, printTable } from './lib/measure.js';
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const total64 = Number(process.env.BENCH_OPS ?? 100_000);
+const total1 = Math.round(total64 / 5);
+const variants = [
+  'node-redis:bare',
+  'node-redis:bare-default-timeout',
+  'node-redis:from',
+  'node-redis:from-sdk',
+  'node-redis:instrument-sdk',
+  'ioredis:bare',
+  'ioredis:from',
+  'ioredis:from-sdk',
+  'ioredis:instrument-sdk',
+  'ioredis:contrib-sdk',
+];
+const labels: Record<string, string> = {
+  bare: 'bare client',
+  'bare-default-timeout': 'bare client, default command timeout',
+  from: 'fromX, no SDK',
+  'from-sdk': 'fromX + SDK (spans + metric)',
+  'instrument-sdk': 'instrumentX + SDK (spans + metric)',
+  'contrib-sdk': '@opentelemetry/instrumentation-ioredis + SDK (spans)',
+};
+const variantScript = fileURLToPath(new URL('./core/variant.ts', import.meta.url));
+
+function runVariant(url: string, variant: string, concurrency: number, op: string): LoadResult {
+  const total = concurrency === 1 ? total1 : total64;
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', variantScript, variant, String(concurrency), op, String(total)],
+    {
+      env: { ...process.env, BENCH_REDIS_URL: url },
+      encoding: 'utf8',
+    },
+  );
+  if (child.status !== 0) throw new Error(`variant ${variant} failed:\n${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as LoadResult;
+}
+
+async function main(): Promise<void> {
+  const redis = process.env.REDIS_URL ? undefined : await startRedis({ topology: 'standalone' });
+  const url = process.env.REDIS_URL ?? redis!.url;
+  console.log(
+    `Redis ${redis?.redisVersion ?? '(external)'} at ${url}; ${rounds} rounds; ${total64} ops at c=64, ${total1} at c=1`,
+  );
+  try {
+    for (const op of ['GET', 'SET']) {
+      for (const concurrency of [1, 64]) {
+        const samples = new Map<string, LoadResult[]>(variants.map((v) => [v, []]));
+        for (let round = 0; round < rounds; round++) {
+          for (const variant of variants)
+            samples.get(variant)!.push(runVariant(url, variant, concurrency, op));
+        }
+        const summary = new Map<string, LoadResult>();
+        for (const [variant, results] of samples) {
+          summary.set(variant, {
+            operations: results[0]!.operations,
+            opsPerSecond: median(results.map((r) => r.opsPerSecond)),
+            p50Ms: median(results.map((r) => r.p50Ms)),
+            p99Ms: median(results.map((r) => r.p99Ms)),
+            cpuMicrosPerOp: median(results.map((r) => r.cpuMicrosPerOp)),
+          });
+        }
+        console.log(`\n${op} at concurrency ${concurrency} (median of ${rounds} rounds)`);
+        const rows = variants.map((variant) => {
+          const [library, mode] = variant.split(':') as [string, string];
+          const bare = summary.get(`${library}:bare`)!;
+          const r = summary.get(variant)!;
+          return [
+            `${library}: ${labels[mode]}`,
+            r.opsPerSecond,
+            `${(r.opsPerSecond / bare.opsPerSecond).toFixed(3)} ×`,
+            r.p50Ms,
+            r.p99Ms,
+            r.cpuMicrosPerOp,
+            mode === 'bare' ? '—' : `${(r.cpuMicrosPerOp - bare.cpuMicrosPerOp).toFixed(2)}`,
+          ];
+        });
+        printTable(['variant', 'ops/s', 'vs bare', 'p50 ms', 'p99 ms', 'CPU µs/op', 'extra CPU µs/op'], rows);
+      }
+    }
+  } finally {
+    await redis?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

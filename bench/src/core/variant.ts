@@ -1,0 +1,134 @@
+// One variant of the core benchmark, in its own process (so global OpenTelemetry registration and JIT
+// state never leak between variants). Prints one JSON line with the measured LoadResult.
+// argv: <variant> <concurrency> <GET|SET> <total>; env BENCH_REDIS_URL.
+import { createRequire } from 'node:module';
+import { context, metrics, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
+import {
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import type { RedisCommand, RedisLike } from '@redisotel/core-hooks';
+import { runLoad } from '../lib/measure.js';
+
+const [variant = '', concurrencyText = '64', op = 'GET', totalText = '100000'] = process.argv.slice(2);
+const url = process.env.BENCH_REDIS_URL;
+if (!url) throw new Error('BENCH_REDIS_URL is not set');
+const concurrency = Number(concurrencyText);
+const total = Number(totalText);
+const [library, mode] = variant.split(':') as ['node-redis' | 'ioredis', string];
+const withSdk = mode.endsWith('-sdk');
+
+// An SDK that does all the work an application's would (AlwaysOn sampling, batch processor, metric
+// aggregation) and then discards the result, so the figure is the instrumentation's cost, not an exporter's.
+if (withSdk) {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const discardSpans: SpanExporter = {
+    export: (_spans, done) => done({ code: 0 }),
+    shutdown: async () => {},
+  };
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({
+      sampler: new AlwaysOnSampler(),
+      spanProcessors: [new BatchSpanProcessor(discardSpans)],
+    }),
+  );
+  const discardMetrics: PushMetricExporter = {
+    export: (_metrics, done) => done({ code: 0 }),
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+  metrics.setGlobalMeterProvider(
+    new MeterProvider({
+      readers: [
+        new PeriodicExportingMetricReader({ exporter: discardMetrics, exportIntervalMillis: 60_000 }),
+      ],
+    }),
+  );
+}
+
+const require = createRequire(import.meta.url);
+const key = `{bench}:core:${process.pid}`;
+const value = 'v'.repeat(100);
+
+async function main(): Promise<void> {
+  let send: (i: number) => Promise<unknown>;
+  let close: () => Promise<void>;
+  if (mode === 'contrib-sdk') {
+    // The contrib instrumentation patches ioredis through require hooks: enable it, then require ioredis.
+    const { registerInstrumentations } = require('@opentelemetry/instrumentation');
+    const { IORedisInstrumentation } = require('@opentelemetry/instrumentation-ioredis');
+    registerInstrumentations({
+      instrumentations: [new IORedisInstrumentation({ requireParentSpan: false })],
+    });
+  }
+  if (library === 'node-redis') {
+    const { createClient } = require('redis') as typeof import('redis');
+    const client = await createClient(
+      mode === 'bare-default-timeout' ? { url } : { url, commandOptions: { timeout: 0 } },
+    ).connect();
+    close = async () => void (await client.close());
+    const redis = await wrap(client);
+    send = makeSender(redis, op, (k, v) => (v === undefined ? client.get(k) : client.set(k, v)));
+  } else {
+    const Redis = require('ioredis') as typeof import('ioredis').default;
+    const client = new Redis(url!, { lazyConnect: true });
+    await client.connect();
+    close = async () => void (await client.quit());
+    const redis = await wrap(client);
+    send = makeSender(redis, op, (k, v) => (v === undefined ? client.get(k) : client.set(k, v)));
+  }
+  await send(0); // make sure the key exists for GET
+  const result = await runLoad(send, { concurrency, total });
+  await close();
+  console.log(JSON.stringify(result));
+}
+
+/** The RedisLike for `from*` variants; for `instrument*` it turns the channel instrumentation on. */
+async function wrap(client: unknown): Promise<RedisLike | undefined> {
+  if (mode.startsWith('from')) {
+    if (library === 'node-redis') {
+      const { fromNodeRedis } = await import('@redisotel/node-redis');
+      return fromNodeRedis(client as Parameters<typeof fromNodeRedis>[0]);
+    }
+    const { fromIoredis } = await import('@redisotel/ioredis');
+    return fromIoredis(client as Parameters<typeof fromIoredis>[0]);
+  }
+  if (mode.startsWith('instrument')) {
+    if (library === 'node-redis') {
+      const { instrumentNodeRedis } = await import('@redisotel/node-redis');
+      instrumentNodeRedis(client as Parameters<typeof instrumentNodeRedis>[0]);
+    } else {
+      const { instrumentIoredis } = await import('@redisotel/ioredis');
+      instrumentIoredis(client as Parameters<typeof instrumentIoredis>[0]);
+    }
+  }
+  return undefined;
+}
+
+function makeSender(
+  redis: RedisLike | undefined,
+  operation: string,
+  bare: (key: string, value?: string) => Promise<unknown>,
+): (i: number) => Promise<unknown> {
+  if (redis) {
+    // Preallocated commands: the figure is the RedisLike path's cost, not object allocation in the loop.
+    const get: RedisCommand = { name: 'GET', args: [key], keys: [0] };
+    const set: RedisCommand = { name: 'SET', args: [key, value], keys: [0] };
+    const command = operation === 'GET' ? get : set;
+    return () => redis.send(command);
+  }
+  return operation === 'GET' ? () => bare(key) : () => bare(key, value);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
