@@ -11,7 +11,28 @@ export { composeHooks, type HookChains } from './hooks.js';
 export { type CreateRedisLikeOptions, createRedisLike } from './redis-like.js';
 export { type DefineScriptOptions, defineScript, describeValue } from './script.js';
 export { assertSameSlot, CLUSTER_SLOTS, commandKeys, hashTag, keySlot } from './slot.js';
-export { INSTRUMENTATION_SCOPE } from './telemetry/redis-telemetry.js';
+export {
+  type BatchCommandStart,
+  type BatchStart,
+  type CommandStart,
+  type ConnectionCounts,
+  type ConnectStart,
+  createOperationRecorder,
+  type Endpoint,
+  type ObserveConnectionsOptions,
+  type OperationOutcome,
+  type OperationRecorder,
+  type OperationTarget,
+  type OperationToken,
+} from './telemetry/operation-recorder.js';
+export { INSTRUMENTATION_SCOPE } from './telemetry/providers.js';
+export {
+  commandKeyPositions,
+  type KeyMode,
+  type SanitizeOptions,
+  sanitizeCommand,
+} from './telemetry/sanitize.js';
+export { isChannelTracingSuppressed, runWithoutChannelTracing } from './telemetry/suppress.js';
 export type {
   BatchInfo,
   BatchOptions,

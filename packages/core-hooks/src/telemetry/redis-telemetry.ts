@@ -1,28 +1,103 @@
-import { metrics, trace } from '@opentelemetry/api';
-import type { RedisDescription, RedisHook, RedisTelemetryOptions, TelemetryHandle } from '../types.js';
-import { VERSION } from '../version.js';
+import type {
+  BatchResult,
+  RedisDescription,
+  RedisHook,
+  RedisReply,
+  RedisTelemetryOptions,
+  TelemetryHandle,
+} from '../types.js';
+import { createOperationRecorder, type OperationRecorder } from './operation-recorder.js';
+import { runWithoutChannelTracing } from './suppress.js';
 
-/** The scope name of everything core-hooks records. */
-export const INSTRUMENTATION_SCOPE = '@redisotel/core-hooks';
+export { INSTRUMENTATION_SCOPE } from './providers.js';
 
 /** The telemetry of one RedisLike: the handle building blocks reuse, and the hook that records commands. */
 export interface RedisTelemetry {
   readonly handle: TelemetryHandle;
-  readonly hook: RedisHook | undefined;
+  readonly hook: RedisHook;
+  readonly recorder: OperationRecorder;
 }
 
-// WORK IN PROGRESS: the command/batch/dial hook (spans + db.client.operation.duration) lands next.
+/**
+ * The telemetry hook of a `RedisLike` (installed first by `createRedisLike`): a CLIENT span and a
+ * `db.client.operation.duration` point per command, one of each per batch, and a `connect` span plus
+ * `db.client.connection.create_time` per dial, all through one {@link OperationRecorder}, the same the
+ * `diagnostics_channel` instrumentation uses. While a command it records is being sent, channel
+ * instrumentation is told to skip it ({@link runWithoutChannelTracing}), so each command gets one span.
+ * With no SDK registered the hook only checks that (a few property reads) and calls `next`.
+ * @throws {TypeError | RangeError} when an option is invalid (naming the option and the value)
+ */
 export function createRedisTelemetry(
   options: RedisTelemetryOptions,
-  _description: RedisDescription,
+  description: RedisDescription,
 ): RedisTelemetry {
-  const tracerProvider = options.tracerProvider ?? trace.getTracerProvider();
-  const meterProvider = options.meterProvider ?? metrics.getMeterProvider();
-  const handle: TelemetryHandle = {
-    tracerProvider,
-    meterProvider,
-    tracer: tracerProvider.getTracer(INSTRUMENTATION_SCOPE, VERSION),
-    meter: meterProvider.getMeter(INSTRUMENTATION_SCOPE, VERSION),
+  const recorder = createOperationRecorder(options, description);
+  const hook: RedisHook = {
+    process: (next) => (command, info) => {
+      const token = recorder.startCommand({
+        operation: info.operation,
+        args: command.args,
+        keys: command.keys,
+        script: info.script,
+      });
+      if (token === undefined) return next(command, info);
+      let pending: Promise<RedisReply>;
+      try {
+        pending = runWithoutChannelTracing(() => next(command, info));
+      } catch (error) {
+        recorder.end(token, { error, peer: info.peer });
+        throw error;
+      }
+      return pending.then(
+        (reply) => {
+          recorder.end(token, { reply, peer: info.peer });
+          return reply;
+        },
+        (error: unknown) => {
+          recorder.end(token, { error, peer: info.peer });
+          throw error;
+        },
+      );
+    },
+    processBatch: (next) => (commands, info) => {
+      const token = recorder.startBatch({ atomic: info.atomic, commands });
+      if (token === undefined) return next(commands, info);
+      let pending: Promise<BatchResult[]>;
+      try {
+        pending = runWithoutChannelTracing(() => next(commands, info));
+      } catch (error) {
+        recorder.end(token, { error, peer: info.peer });
+        throw error;
+      }
+      return pending.then(
+        (results) => {
+          recorder.end(token, { results, peer: info.peer });
+          return results;
+        },
+        (error: unknown) => {
+          recorder.end(token, { error, peer: info.peer });
+          throw error;
+        },
+      );
+    },
+    dial: (next) => (info) => {
+      const token = recorder.startConnect(info);
+      if (token === undefined) return next(info);
+      let pending: Promise<void>;
+      try {
+        pending = next(info);
+      } catch (error) {
+        recorder.end(token, { error });
+        throw error;
+      }
+      return pending.then(
+        () => recorder.end(token),
+        (error: unknown) => {
+          recorder.end(token, { error });
+          throw error;
+        },
+      );
+    },
   };
-  return { handle, hook: undefined };
+  return { handle: recorder.handle, hook, recorder };
 }
