@@ -1,0 +1,255 @@
+import {
+  type BatchInfo,
+  type BatchResult,
+  type CommandInfo,
+  createRedisLike,
+  describeValue,
+  keySlot,
+  type RedisArgument,
+  type RedisCommand,
+  type RedisDriver,
+  type RedisLike,
+  type RedisReply,
+  type RedisSubscriber,
+} from '@redisotel/core-hooks';
+import { type ConnectionSend, runChain } from './batch.js';
+import { detectClient } from './client-kind.js';
+import { describeClient, detectLibrary, listNodes, standaloneEndpoint } from './describe.js';
+import { type DialReporter, observeDials } from './dials.js';
+import { toRedisotelError } from './errors.js';
+import { suppressChannelTracing } from './instrument.js';
+import type { ClientHandle, NodeRedisCluster, NodeRedisCommandOptions } from './internal-types.js';
+import { BINARY_MAPPING, normalizeReply, TEXT_MAPPING, toNodeRedisArgs } from './reply.js';
+import { createSubscriber } from './subscriber.js';
+import type { FromNodeRedisOptions } from './types.js';
+
+const TEXT_OPTIONS: NodeRedisCommandOptions = Object.freeze({
+  typeMapping: TEXT_MAPPING,
+}) as NodeRedisCommandOptions;
+const BINARY_OPTIONS: NodeRedisCommandOptions = Object.freeze({
+  typeMapping: BINARY_MAPPING,
+}) as NodeRedisCommandOptions;
+
+/**
+ * Turn a node-redis client — `createClient()`, `createCluster()` or `createSentinel()` from `redis`
+ * 5 or 6 — into a {@link RedisLike} for redisotel's building blocks, with hooks and OpenTelemetry.
+ *
+ * The adapter sends through the client you made and never opens connections of its own, except the
+ * dedicated subscriber connection of a standalone client (`client.duplicate()`, opened on the first
+ * `subscriber().subscribe…` call). It arms no timers: node-redis 6's own per-command timeout
+ * (`commandOptions.timeout`, 5000 ms by default) still applies to single commands; pass `timeoutMs`
+ * per call for a redisotel deadline.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'redis';
+ * import { fromNodeRedis } from '@redisotel/node-redis';
+ *
+ * const client = await createClient({ url: 'redis://localhost:6379' }).connect();
+ * const redis = fromNodeRedis(client);
+ * await redis.send({ name: 'SET', args: ['greeting', 'hello'], keys: [0] });
+ * ```
+ * @throws {TypeError} when `client` is not a node-redis standalone, cluster or sentinel client, or
+ *   an option has the wrong type (the message names it and the value received)
+ */
+export function fromNodeRedis(client: unknown, options: FromNodeRedisOptions = {}): RedisLike {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`fromNodeRedis: options must be an object, received ${describeValue(options)}`);
+  }
+  if (
+    options.masterName !== undefined &&
+    (typeof options.masterName !== 'string' || options.masterName === '')
+  ) {
+    throw new TypeError(
+      `fromNodeRedis: "masterName" must be a non-empty string, received ${describeValue(options.masterName)}`,
+    );
+  }
+  const handle = detectClient(client, 'fromNodeRedis');
+  const library = detectLibrary(handle.client);
+  const { masterName, ...redisLikeOptions } = options;
+  const driver = createNodeRedisDriver(handle, describeClient(handle, library, { masterName }));
+  return createRedisLike(driver, redisLikeOptions);
+}
+
+/** The {@link RedisDriver} over one node-redis client. */
+function createNodeRedisDriver(
+  handle: ClientHandle,
+  description: ReturnType<typeof describeClient>,
+): RedisDriver {
+  let subscriber: RedisSubscriber | undefined;
+  let reportDial: DialReporter | undefined;
+  const standalonePeer = handle.kind === 'standalone' ? standaloneEndpoint(handle.client) : undefined;
+
+  const send = sendFor(handle);
+
+  return {
+    describe: () => description,
+
+    async send(command: RedisCommand, info: CommandInfo): Promise<RedisReply> {
+      const operation = info.operation;
+      let reply: unknown;
+      try {
+        reply = await send(command);
+      } catch (error) {
+        info.peer = peerFor(handle, command, standalonePeer);
+        throw toRedisotelError(error, operation);
+      }
+      info.peer = peerFor(handle, command, standalonePeer);
+      return normalizeReply(reply, operation);
+    },
+
+    async batch(commands: readonly RedisCommand[], info: BatchInfo): Promise<BatchResult[]> {
+      if (commands.length === 0) return [];
+      const operation = info.atomic ? 'MULTI' : 'PIPELINE';
+      try {
+        switch (handle.kind) {
+          case 'standalone': {
+            const client = handle.client;
+            return await runChain(
+              (args, options) => suppressChannelTracing(() => client.sendCommand(args, options)),
+              commands,
+              info.atomic,
+            );
+          }
+          case 'cluster': {
+            const cluster = handle.client;
+            const node = await clusterNodeFor(cluster, commands);
+            const connection: ConnectionSend = (args, options) =>
+              suppressChannelTracing(() => node.sendCommand(args, options), true);
+            return await runChain(connection, commands, info.atomic);
+          }
+          case 'sentinel':
+            return await handle.client.use((lease) =>
+              runChain(
+                (args, options) =>
+                  suppressChannelTracing(() => lease.sendCommand(false, args, options), true),
+                commands,
+                info.atomic,
+              ),
+            );
+        }
+      } catch (error) {
+        throw toRedisotelError(error, operation);
+      } finally {
+        info.peer = peerFor(
+          handle,
+          commands.find((command) => (command.keys?.length ?? 0) > 0),
+          standalonePeer,
+        );
+      }
+    },
+
+    subscriber(): RedisSubscriber {
+      subscriber ??= createSubscriber(handle, reportDial);
+      return subscriber;
+    },
+
+    nodes: () => listNodes(handle),
+
+    observeDials(dial) {
+      reportDial = dial;
+      observeDials(handle, dial);
+    },
+  };
+}
+
+/** The function that sends one command through the user's client, routed by the first key. */
+function sendFor(handle: ClientHandle): (command: RedisCommand) => Promise<unknown> {
+  switch (handle.kind) {
+    case 'standalone': {
+      const client = handle.client;
+      return (command) =>
+        suppressChannelTracing(() =>
+          client.sendCommand(
+            toNodeRedisArgs(command.name, command.args),
+            command.binary === true ? BINARY_OPTIONS : TEXT_OPTIONS,
+          ),
+        );
+    }
+    case 'cluster': {
+      const cluster = handle.client;
+      return (command) => {
+        const args = toNodeRedisArgs(command.name, command.args);
+        const keyIndex = command.keys?.[0];
+        const firstKey = keyIndex === undefined ? undefined : args[keyIndex + 1];
+        return suppressChannelTracing(
+          () =>
+            cluster.sendCommand(
+              firstKey,
+              command.readOnly === true ? true : undefined,
+              args,
+              command.binary === true ? BINARY_OPTIONS : TEXT_OPTIONS,
+            ),
+          true,
+        );
+      };
+    }
+    case 'sentinel': {
+      const sentinel = handle.client;
+      return (command) =>
+        suppressChannelTracing(
+          () =>
+            sentinel.sendCommand(
+              command.readOnly === true,
+              toNodeRedisArgs(command.name, command.args),
+              command.binary === true ? BINARY_OPTIONS : TEXT_OPTIONS,
+            ),
+          true,
+        );
+    }
+  }
+}
+
+/** The connection of the master that owns the batch's slot (any master for a keyless batch). */
+async function clusterNodeFor(cluster: NodeRedisCluster, commands: readonly RedisCommand[]) {
+  let key: RedisArgument | undefined;
+  for (const command of commands) {
+    const index = command.keys?.[0];
+    if (index !== undefined && command.args[index] !== undefined) {
+      key = command.args[index];
+      break;
+    }
+  }
+  const master =
+    key === undefined
+      ? cluster.masters[Math.floor(Math.random() * cluster.masters.length)]
+      : cluster.slots[keySlot(key)]?.master;
+  if (master === undefined) {
+    throw toRedisotelError(
+      new Error('the cluster knows no master for this slot (is it connected?)'),
+      'PIPELINE',
+    );
+  }
+  return await cluster.nodeClient(master);
+}
+
+/**
+ * The node that served a command: the configured server (standalone — node-redis does not expose
+ * its socket), the slot owner after the call (cluster; keyless commands: unknown), the current
+ * master (sentinel).
+ */
+function peerFor(
+  handle: ClientHandle,
+  command: RedisCommand | undefined,
+  standalonePeer: { address: string; port?: number } | undefined,
+): { address: string; port?: number } | undefined {
+  switch (handle.kind) {
+    case 'standalone':
+      return standalonePeer;
+    case 'cluster': {
+      const index = command?.keys?.[0];
+      const key = index === undefined ? undefined : command?.args[index];
+      if (key === undefined) return undefined;
+      const master = handle.client.slots[keySlot(key)]?.master;
+      return master ? { address: master.host, port: master.port } : undefined;
+    }
+    case 'sentinel': {
+      try {
+        const master = handle.client.getMasterNode();
+        return master ? { address: master.host, port: master.port } : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+}

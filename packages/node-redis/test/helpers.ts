@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type ClusterHandle,
+  type SentinelHandle,
+  type StandaloneHandle,
+  startRedis,
+} from '@redisotel/testing';
+import * as redisV6 from 'redis';
+import * as redisV5 from 'redis-v5';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+
+/** One supported node-redis major, by its module. */
+export interface RedisModuleCase {
+  readonly name: string;
+  readonly major: 5 | 6;
+  readonly lib: typeof redisV6;
+}
+
+/** Every node-redis major the adapter supports: each behaviour test runs against both. */
+export const MODULES: readonly RedisModuleCase[] = [
+  { name: 'redis 6', major: 6, lib: redisV6 },
+  { name: 'redis 5', major: 5, lib: redisV5 as unknown as typeof redisV6 },
+];
+
+/** A key prefix unique to this test run, hash-tagged so every key lands in one cluster slot. */
+export function prefix(tag = randomBytes(4).toString('hex')): string {
+  return `{nr-${tag}}:`;
+}
+
+/**
+ * Fail the test file when anything rejects unhandled while it runs (the adapter must never leave one).
+ */
+export function trackUnhandledRejections(): { readonly reasons: unknown[] } {
+  const reasons: unknown[] = [];
+  const onRejection = (reason: unknown) => {
+    reasons.push(reason);
+  };
+  beforeAll(() => {
+    process.on('unhandledRejection', onRejection);
+  });
+  afterEach(() => {
+    expect(reasons, 'unhandled rejections').toEqual([]);
+  });
+  afterAll(() => {
+    process.off('unhandledRejection', onRejection);
+  });
+  return { reasons };
+}
+
+/** Spawned servers only: never the system Redis on 6379, never `REDIS_URL`. */
+const SOURCES = ['binary'] as const;
+
+export function startStandalone(serverArgs: readonly string[] = []): Promise<StandaloneHandle> {
+  return startRedis({ topology: 'standalone', sources: SOURCES, serverArgs }) as Promise<StandaloneHandle>;
+}
+
+export function startCluster(): Promise<ClusterHandle> {
+  return startRedis({ topology: 'cluster', sources: SOURCES }) as Promise<ClusterHandle>;
+}
+
+export function startSentinel(): Promise<SentinelHandle> {
+  return startRedis({ topology: 'sentinel', sources: SOURCES, downAfterMs: 1000 }) as Promise<SentinelHandle>;
+}
+
+/** A short pause for reconnect-driven tests (never asserted as a duration). */
+export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Poll `check` until it returns true (or throw after `timeoutMs`). */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // keep polling
+    }
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await pause(50);
+  }
+}
