@@ -1,0 +1,20 @@
+/** What one acquire script run answered. */
+export type AcquireReply =
+  | { readonly acquired: true; readonly fencingToken: number; readonly expiresAt: number }
+  /** `retryInMs`: when the current holder expires at the latest (`-1`: no expiry known). */
+  | { readonly acquired: false; readonly retryInMs: number };
+
+/** The Redis side of a lock or semaphore: one script run per call. */
+export interface Backend {
+  acquire(token: string, ttlMs: number): Promise<AcquireReply>;
+  extend(
+    token: string,
+    ttlMs: number,
+    timeoutMs: number | undefined,
+  ): Promise<{ extended: boolean; expiresAt: number }>;
+  release(token: string): Promise<boolean>;
+  /** The release notification channel. */
+  readonly channel: string;
+  /** Whether the channel is a sharded one (SSUBSCRIBE). */
+  readonly sharded: boolean;
+}

@@ -1,0 +1,286 @@
+import { type Attributes, type Context, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { RedisLike } from '@redisotel/core-hooks';
+import { LockLostError, type LockLostReason, LockUnavailableError } from './errors.js';
+import type { Backend } from './internal-types.js';
+import type { ResolvedOptions } from './options.js';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_LOCK_AUTO,
+  ATTR_LOCK_EXTENDED,
+  ATTR_LOCK_FENCING_TOKEN,
+  ATTR_LOCK_LOST_REASON,
+  ATTR_LOCK_RELEASED,
+  ATTR_LOCK_RESOURCE,
+  ATTR_LOCK_TTL_MS,
+  EVENT_LOCK_LOST,
+  type LockTelemetry,
+  SPAN_OPERATIONS,
+} from './telemetry.js';
+import type { Lease } from './types.js';
+
+/** What a lease needs from the lock that issued it. */
+export interface LeaseContext {
+  readonly redis: RedisLike;
+  readonly backend: Backend;
+  readonly options: ResolvedOptions;
+  readonly telemetry: LockTelemetry;
+  readonly kind: 'lock' | 'semaphore';
+  readonly resource: string;
+}
+
+/** Record `error` on `span` (type, status, exception). */
+export function recordError(span: Span, error: unknown): void {
+  const type =
+    typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : typeof error;
+  span.setAttribute(ATTR_ERROR_TYPE, type);
+  span.recordException(error instanceof Error ? error : String(error));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : undefined });
+}
+
+/** The span attributes every span of one lock carries. */
+export function spanAttributes(ctx: LeaseContext) {
+  const attributes: Attributes = { ...ctx.telemetry.baseAttributes };
+  if (ctx.options.recordResource) attributes[ATTR_LOCK_RESOURCE] = ctx.resource;
+  return attributes;
+}
+
+/** A held lease: extension timers, loss detection and release. */
+export class HeldLease implements Lease {
+  readonly resource: string;
+  readonly token: string;
+  readonly fencingToken: number;
+  expiresAt: number;
+  readonly #controller = new AbortController();
+  readonly #ctx: LeaseContext;
+  #state: 'held' | 'released' | 'lost' = 'held';
+  #ttlMs: number;
+  /** `performance.now()` by which the lease surely expired on Redis if not extended since. */
+  #deadline: number;
+  readonly #acquiredAt: number;
+  #extendTimer: NodeJS.Timeout | undefined;
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #lastError: unknown;
+  /** The context extension spans start in: the one `acquire` was called in (withLock's span, say). */
+  readonly #parentContext: Context;
+  /** A span to put the loss event on besides the detecting one (withLock's span). */
+  lossSpan: Span | undefined;
+
+  constructor(
+    ctx: LeaseContext,
+    token: string,
+    fencingToken: number,
+    expiresAt: number,
+    sentAt: number,
+    parentContext: Context,
+  ) {
+    this.#ctx = ctx;
+    this.resource = ctx.resource;
+    this.token = token;
+    this.fencingToken = fencingToken;
+    this.expiresAt = expiresAt;
+    this.#ttlMs = ctx.options.ttlMs;
+    // Redis set the expiry after we sent the script, so counting from the send is conservative.
+    this.#deadline = sentAt + this.#ttlMs;
+    this.#acquiredAt = sentAt;
+    this.#parentContext = parentContext;
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get held(): boolean {
+    return this.#state === 'held';
+  }
+
+  /** Arm the loss timer and, when asked, automatic extension. */
+  start(autoExtend: boolean): void {
+    this.#armExpiry();
+    if (autoExtend) this.#scheduleExtend(this.#ctx.options.autoExtendIntervalMs);
+  }
+
+  /** Turn automatic extension on for a lease acquired without it (withLock). */
+  enableAutoExtend(): void {
+    if (this.#state === 'held' && this.#extendTimer === undefined) {
+      this.#scheduleExtend(this.#ctx.options.autoExtendIntervalMs);
+    }
+  }
+
+  #armExpiry(): void {
+    if (this.#expiryTimer !== undefined) clearTimeout(this.#expiryTimer);
+    const delay = Math.max(0, this.#deadline - performance.now());
+    this.#expiryTimer = setTimeout(() => {
+      this.#expiryTimer = undefined;
+      this.#lose('expired', this.#lastError, undefined);
+    }, delay);
+    this.#expiryTimer.unref();
+  }
+
+  #scheduleExtend(delay: number): void {
+    if (this.#state !== 'held') return;
+    if (this.#extendTimer !== undefined) clearTimeout(this.#extendTimer);
+    this.#extendTimer = setTimeout(() => {
+      this.#extendTimer = undefined;
+      context.with(this.#parentContext, () => {
+        this.#extend(this.#ttlMs, true).then(
+          () => this.#scheduleExtend(this.#ctx.options.autoExtendIntervalMs),
+          (error: unknown) => {
+            if (this.#state !== 'held') return;
+            // Redis unreachable: try again soon, well before the deadline; the expiry timer
+            // declares the lease lost if no attempt succeeds in time.
+            this.#lastError = LockUnavailableError.isInstance(error) ? error.cause : error;
+            const remaining = this.#deadline - performance.now();
+            this.#scheduleExtend(
+              Math.max(10, Math.min(this.#ctx.options.autoExtendIntervalMs, remaining / 4)),
+            );
+          },
+        );
+      });
+    }, delay);
+    this.#extendTimer.unref();
+  }
+
+  extend(ms?: number): Promise<void> {
+    if (ms !== undefined && (!Number.isInteger(ms) || ms < 1 || ms > 2_147_483_647)) {
+      return Promise.reject(
+        new RangeError(`lease.extend: "ms" must be an integer from 1 to 2147483647, received ${String(ms)}`),
+      );
+    }
+    return this.#extend(ms ?? this.#ttlMs, false);
+  }
+
+  async #extend(ttlMs: number, auto: boolean): Promise<void> {
+    const { tracer } = this.#ctx.telemetry;
+    const span = tracer.startSpan(`${this.#ctx.kind} ${SPAN_OPERATIONS.extend}`, {
+      attributes: {
+        ...spanAttributes(this.#ctx),
+        [ATTR_LOCK_FENCING_TOKEN]: this.fencingToken,
+        [ATTR_LOCK_TTL_MS]: ttlMs,
+        [ATTR_LOCK_AUTO]: auto,
+      },
+    });
+    try {
+      if (this.#state !== 'held') {
+        const error = this.#notHeldError();
+        span.setAttribute(ATTR_LOCK_EXTENDED, false);
+        throw error;
+      }
+      const sentAt = performance.now();
+      // Automatic extension must not hang past the deadline; an explicit call waits for the adapter.
+      const timeoutMs = auto ? Math.max(10, Math.floor(this.#deadline - sentAt)) : undefined;
+      let reply: { extended: boolean; expiresAt: number };
+      try {
+        reply = await context.with(trace.setSpan(context.active(), span), () =>
+          this.#ctx.backend.extend(this.token, ttlMs, timeoutMs),
+        );
+      } catch (error) {
+        throw new LockUnavailableError(
+          `Could not extend the ${this.#ctx.kind} "${this.#ctx.options.name}": Redis failed`,
+          'extend',
+          { cause: error },
+        );
+      }
+      span.setAttribute(ATTR_LOCK_EXTENDED, reply.extended);
+      if (this.#state !== 'held') {
+        // Released (or lost) while the extension was in flight: the outcome no longer matters.
+        if (reply.extended) return;
+        throw this.#notHeldError();
+      }
+      if (!reply.extended) {
+        this.#lose('not-held', undefined, span);
+        throw this.#controller.signal.reason;
+      }
+      this.expiresAt = reply.expiresAt;
+      this.#ttlMs = ttlMs;
+      this.#lastError = undefined;
+      this.#deadline = sentAt + ttlMs;
+      this.#armExpiry();
+    } catch (error) {
+      recordError(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  #notHeldError(): LockLostError {
+    if (this.#state === 'lost') return this.#controller.signal.reason as LockLostError;
+    return new LockLostError(
+      `The ${this.#ctx.kind} "${this.#ctx.options.name}" was already released`,
+      'not-held',
+    );
+  }
+
+  /** Mark the lease lost: stop timers, abort the signal, record the loss. */
+  #lose(reason: LockLostReason, cause: unknown, span: Span | undefined): void {
+    if (this.#state !== 'held') return;
+    this.#state = 'lost';
+    this.#stopTimers();
+    const { telemetry } = this.#ctx;
+    const error = new LockLostError(
+      reason === 'not-held'
+        ? `Lost the ${this.#ctx.kind} "${this.#ctx.options.name}": Redis no longer holds this lease`
+        : `Lost the ${this.#ctx.kind} "${this.#ctx.options.name}": it could not be extended before it expired`,
+      reason,
+      cause === undefined ? undefined : { cause },
+    );
+    const eventAttributes = { [ATTR_LOCK_LOST_REASON]: reason, [ATTR_LOCK_FENCING_TOKEN]: this.fencingToken };
+    telemetry.lost.add(1, { ...telemetry.baseAttributes, [ATTR_LOCK_LOST_REASON]: reason });
+    telemetry.holdDuration.record((performance.now() - this.#acquiredAt) / 1000, telemetry.baseAttributes);
+    if (span !== undefined) span.addEvent(EVENT_LOCK_LOST, eventAttributes);
+    if (this.lossSpan !== undefined) this.lossSpan.addEvent(EVENT_LOCK_LOST, eventAttributes);
+    if (span === undefined && this.lossSpan === undefined) {
+      // Found by the expiry timer, outside any span: a short span carries the event.
+      const lostSpan = telemetry.tracer.startSpan(
+        `${this.#ctx.kind} ${SPAN_OPERATIONS.lost}`,
+        { attributes: spanAttributes(this.#ctx) },
+        this.#parentContext,
+      );
+      lostSpan.addEvent(EVENT_LOCK_LOST, eventAttributes);
+      lostSpan.end();
+    }
+    this.#controller.abort(error);
+  }
+
+  #stopTimers(): void {
+    if (this.#extendTimer !== undefined) clearTimeout(this.#extendTimer);
+    if (this.#expiryTimer !== undefined) clearTimeout(this.#expiryTimer);
+    this.#extendTimer = undefined;
+    this.#expiryTimer = undefined;
+  }
+
+  async release(): Promise<boolean> {
+    const { tracer, holdDuration, baseAttributes } = this.#ctx.telemetry;
+    const span = tracer.startSpan(`${this.#ctx.kind} ${SPAN_OPERATIONS.release}`, {
+      attributes: { ...spanAttributes(this.#ctx), [ATTR_LOCK_FENCING_TOKEN]: this.fencingToken },
+    });
+    try {
+      if (this.#state !== 'held') {
+        span.setAttribute(ATTR_LOCK_RELEASED, false);
+        return false;
+      }
+      this.#state = 'released';
+      this.#stopTimers();
+      holdDuration.record((performance.now() - this.#acquiredAt) / 1000, baseAttributes);
+      let released: boolean;
+      try {
+        released = await context.with(trace.setSpan(context.active(), span), () =>
+          this.#ctx.backend.release(this.token),
+        );
+      } catch (error) {
+        throw new LockUnavailableError(
+          `Could not release the ${this.#ctx.kind} "${this.#ctx.options.name}": Redis failed (it expires on its own)`,
+          'release',
+          { cause: error },
+        );
+      }
+      span.setAttribute(ATTR_LOCK_RELEASED, released);
+      return released;
+    } catch (error) {
+      recordError(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+}

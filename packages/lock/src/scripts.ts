@@ -1,0 +1,104 @@
+import { defineScript } from '@redisotel/core-hooks';
+
+// Every script reads the time with `TIME` (Redis' clock, never the client's) and touches only the keys
+// it receives in KEYS; effects replication (the Redis 7 default) makes `TIME` safe before writes.
+// Integers only cross the Lua boundary: milliseconds since the epoch fit a double exactly.
+const NOW = `local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)`;
+
+// The release scripts notify waiters on ARGV[2]; ARGV[3] picks the flavour: '1' SPUBLISH (sharded, same
+// slot as the key), '0' PUBLISH, '' none. Both are fixed branches, never a command name from the caller.
+const NOTIFY = `if ARGV[3] == '1' then
+  redis.call('SPUBLISH', ARGV[2], '1')
+elseif ARGV[3] == '0' then
+  redis.call('PUBLISH', ARGV[2], '1')
+end`;
+
+/**
+ * KEYS[1] lock, KEYS[2] fence counter; ARGV[1] token, ARGV[2] ttl ms.
+ * → `{1, fencingToken, expiresAt}` or `{0, holderPttl, now}`.
+ */
+export const LOCK_ACQUIRE = defineScript({
+  name: 'redisotel_lock_acquire',
+  source: `${NOW}
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  -- INCR first: if it fails (a foreign value in the fence key) nothing was written.
+  local fence = redis.call('INCR', KEYS[2])
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return {1, fence, now + tonumber(ARGV[2])}
+end
+return {0, redis.call('PTTL', KEYS[1]), now}`,
+});
+
+/** KEYS[1] lock; ARGV[1] token, ARGV[2] ttl ms. → `{1, expiresAt}` or `{0, now}`. */
+export const LOCK_EXTEND = defineScript({
+  name: 'redisotel_lock_extend',
+  source: `${NOW}
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {1, now + tonumber(ARGV[2])}
+end
+return {0, now}`,
+});
+
+/** KEYS[1] lock; ARGV[1] token, ARGV[2] channel, ARGV[3] notify flavour. → 1 released, 0 not held. */
+export const LOCK_RELEASE = defineScript({
+  name: 'redisotel_lock_release',
+  source: `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  ${NOTIFY}
+  return 1
+end
+return 0`,
+});
+
+// Semaphore: a sorted set of holder tokens scored by their expiry (ms on Redis' clock). Expired holders
+// are dropped before counting; the key itself expires with its last holder.
+const KEEP_UNTIL_LAST = `local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then redis.call('PEXPIREAT', KEYS[1], last[2]) end`;
+
+/**
+ * KEYS[1] holders, KEYS[2] fence counter; ARGV[1] token, ARGV[2] ttl ms, ARGV[3] limit.
+ * → `{1, fencingToken, expiresAt}` or `{0, msUntilFirstExpiry, now}`.
+ */
+export const SEMAPHORE_ACQUIRE = defineScript({
+  name: 'redisotel_semaphore_acquire',
+  source: `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+  local fence = redis.call('INCR', KEYS[2])
+  local expires = now + tonumber(ARGV[2])
+  redis.call('ZADD', KEYS[1], expires, ARGV[1])
+  ${KEEP_UNTIL_LAST}
+  return {1, fence, expires}
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, tonumber(first[2]) - now, now}`,
+});
+
+/** KEYS[1] holders; ARGV[1] token, ARGV[2] ttl ms. → `{1, expiresAt}` or `{0, now}`. */
+export const SEMAPHORE_EXTEND = defineScript({
+  name: 'redisotel_semaphore_extend',
+  source: `${NOW}
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) > now then
+  local expires = now + tonumber(ARGV[2])
+  redis.call('ZADD', KEYS[1], expires, ARGV[1])
+  ${KEEP_UNTIL_LAST}
+  return {1, expires}
+end
+if score then redis.call('ZREM', KEYS[1], ARGV[1]) end
+return {0, now}`,
+});
+
+/** KEYS[1] holders; ARGV[1] token, ARGV[2] channel, ARGV[3] notify flavour. → 1 released, 0 not held. */
+export const SEMAPHORE_RELEASE = defineScript({
+  name: 'redisotel_semaphore_release',
+  source: `${NOW}
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+if tonumber(score) <= now then return 0 end
+${NOTIFY}
+return 1`,
+});

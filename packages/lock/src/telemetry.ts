@@ -1,0 +1,105 @@
+import {
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type MeterProvider,
+  metrics,
+  type Tracer,
+  type TracerProvider,
+  trace,
+} from '@opentelemetry/api';
+import { VERSION } from './version.js';
+
+/** The instrumentation scope of this package's tracer and meter. */
+export const INSTRUMENTATION_SCOPE = '@redisotel/lock';
+
+/** Span names: `lock acquire`, `semaphore release`, … (`{kind} {operation}`). */
+export const SPAN_OPERATIONS = {
+  acquire: 'acquire',
+  extend: 'extend',
+  release: 'release',
+  withLock: 'withLock',
+  lost: 'lost',
+} as const;
+
+/** Span and metric attribute keys. */
+export const ATTR_LOCK_NAME = 'lock.name';
+/** `lock` or `semaphore`. */
+export const ATTR_LOCK_KIND = 'lock.kind';
+/** The resource; on spans only, and only with `recordResource: true`. */
+export const ATTR_LOCK_RESOURCE = 'lock.resource';
+export const ATTR_LOCK_ACQUIRED = 'lock.acquired';
+export const ATTR_LOCK_ATTEMPTS = 'lock.attempts';
+export const ATTR_LOCK_WAIT_MS = 'lock.wait_ms';
+export const ATTR_LOCK_FENCING_TOKEN = 'lock.fencing_token';
+export const ATTR_LOCK_TTL_MS = 'lock.ttl_ms';
+export const ATTR_LOCK_EXTENDED = 'lock.extended';
+export const ATTR_LOCK_RELEASED = 'lock.released';
+/** Whether an extension was automatic. */
+export const ATTR_LOCK_AUTO = 'lock.auto_extend';
+/** Acquire outcome: see {@link AcquireOutcome}. */
+export const ATTR_LOCK_OUTCOME = 'lock.outcome';
+/** Why a lease was lost: `not-held` or `expired`. */
+export const ATTR_LOCK_LOST_REASON = 'lock.lost.reason';
+export const ATTR_ERROR_TYPE = 'error.type';
+
+/** The span event recorded when a lease is lost. */
+export const EVENT_LOCK_LOST = 'lock.lost';
+
+/** Metric names. */
+export const METRIC_ACQUIRE_WAIT = 'lock.acquire.wait_time';
+export const METRIC_HOLD_DURATION = 'lock.hold.duration';
+export const METRIC_ACQUIRE_OUTCOMES = 'lock.acquire.outcomes';
+export const METRIC_LOST = 'lock.lost';
+
+/**
+ * `acquired`; `timed_out` (waitMs or maxAttempts ran out); `aborted` (the caller's signal); `busy`
+ * (`tryAcquire` found it held); `error` (Redis failed).
+ */
+export type AcquireOutcome = 'acquired' | 'timed_out' | 'aborted' | 'busy' | 'error';
+
+const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30];
+const HOLD_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
+
+/** The tracer and instruments of one lock or semaphore. */
+export interface LockTelemetry {
+  readonly tracer: Tracer;
+  /** `lock.name` + `lock.kind`: the only metric attributes besides the outcome/reason enums. */
+  readonly baseAttributes: Attributes;
+  readonly acquireWait: Histogram;
+  readonly holdDuration: Histogram;
+  readonly acquireOutcomes: Counter;
+  readonly lost: Counter;
+}
+
+export function createLockTelemetry(
+  tracerProvider: TracerProvider | undefined,
+  meterProvider: MeterProvider | undefined,
+  name: string,
+  kind: 'lock' | 'semaphore',
+): LockTelemetry {
+  const tracer = (tracerProvider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_SCOPE, VERSION);
+  const meter = (meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_SCOPE, VERSION);
+  return {
+    tracer,
+    baseAttributes: { [ATTR_LOCK_NAME]: name, [ATTR_LOCK_KIND]: kind },
+    acquireWait: meter.createHistogram(METRIC_ACQUIRE_WAIT, {
+      description: 'How long acquire waited, whatever its outcome',
+      unit: 's',
+      advice: { explicitBucketBoundaries: WAIT_BUCKETS },
+    }),
+    holdDuration: meter.createHistogram(METRIC_HOLD_DURATION, {
+      description: 'How long leases were held, from acquisition to release or loss',
+      unit: 's',
+      advice: { explicitBucketBoundaries: HOLD_BUCKETS },
+    }),
+    acquireOutcomes: meter.createCounter(METRIC_ACQUIRE_OUTCOMES, {
+      description: 'Acquire calls by outcome',
+      unit: '{acquisition}',
+    }),
+    lost: meter.createCounter(METRIC_LOST, {
+      description: 'Leases lost while held',
+      unit: '{lease}',
+    }),
+  };
+}
