@@ -1,0 +1,38 @@
+export { dockerAvailable, REDIS_IMAGE } from './container.js';
+export { RedisDeploymentError, RedisUnavailableError } from './errors.js';
+export {
+  type ConnectRespOptions,
+  connectResp,
+  type RespArgument,
+  type RespCommandOptions,
+  type RespConnection,
+  type RespReply,
+  RespReplyError,
+} from './resp.js';
+export { HOW_TO_GET_REDIS, startRedis } from './start-redis.js';
+export type {
+  ClusterDeployment,
+  ClusterHandle,
+  RedisDeployment,
+  RedisDeploymentHandle,
+  RedisDeploymentSource,
+  RedisNodeAddress,
+  RedisNodeDescription,
+  RedisNodeRole,
+  RedisNodeSelector,
+  RedisServerNode,
+  RedisTopologyName,
+  SentinelDeployment,
+  SentinelHandle,
+  StandaloneDeployment,
+  StandaloneHandle,
+  StartClusterOptions,
+  StartRedisCommonOptions,
+  StartRedisOptions,
+  StartSentinelOptions,
+  StartStandaloneOptions,
+  WaitHealthyOptions,
+} from './types.js';
+export { VERSION } from './version.js';
+// The conformance suite (written by the lead) is exported here:
+// export { describeRedisLikeConformance, ... } from './conformance.js';

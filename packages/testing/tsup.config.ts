@@ -1,0 +1,7 @@
+import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.base';
+import pkg from './package.json' with { type: 'json' };
+
+export default defineConfig(
+  libraryConfig(pkg, { entry: ['src/index.ts', 'src/global-setup.ts', 'src/vitest.ts'] }),
+);
