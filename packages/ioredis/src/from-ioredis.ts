@@ -1,0 +1,416 @@
+import {
+  type BatchInfo,
+  type BatchResult,
+  type CommandInfo,
+  createRedisLike,
+  type DialInfo,
+  keySlot,
+  type RedisArgument,
+  type RedisCommand,
+  RedisConnectionError,
+  type RedisDescription,
+  type RedisDriver,
+  type RedisLike,
+  type RedisNode,
+  type RedisotelError,
+  type RedisReply,
+  RedisReplyError,
+  type RedisSubscriber,
+} from '@redisotel/core-hooks';
+import {
+  configuredEndpoint,
+  describeClient,
+  detectClient,
+  parseClusterNodes,
+  parseStartupNode,
+  splitNodeKey,
+} from './describe.js';
+import { isReplyError, toRedisotelError } from './errors.js';
+import type {
+  DetectedClient,
+  IoredisCluster,
+  IoredisClusterNodeTarget,
+  IoredisCommand,
+  IoredisPipeline,
+  IoredisRedis,
+} from './internal-types.js';
+import { normalizeReply } from './reply.js';
+import { IoredisSubscriber } from './subscriber.js';
+import type { FromIoredisOptions, IoredisClient } from './types.js';
+
+type Peer = { address: string; port?: number };
+type Dial = (info: DialInfo, connected: Promise<void>) => void;
+
+const NO_KEYS: readonly unknown[] = Object.freeze([]);
+const noop = () => {};
+const identity = (value: unknown) => value;
+
+/**
+ * Use an ioredis client as a {@link RedisLike}: `new Redis(...)` (standalone), `new Cluster([...])`
+ * or `new Redis({ sentinels, name })` (sentinel), from ioredis 5.x or 6.x. Commands go through the
+ * client you made, with its options (retries, offline queue, TLS, `commandTimeout`…); the adapter opens
+ * no connection itself except the subscriber connection, on the first subscription.
+ *
+ * @example
+ * ```ts
+ * import Redis from 'ioredis';
+ * import { fromIoredis } from '@redisotel/ioredis';
+ *
+ * const redis = fromIoredis(new Redis('redis://localhost:6379'));
+ * await redis.send({ name: 'SET', args: ['user:1', 'Ada'], keys: [0] });
+ * ```
+ * @throws {TypeError} when `client` is not an ioredis client, or `options` are invalid
+ */
+export function fromIoredis(client: IoredisClient, options: FromIoredisOptions = {}): RedisLike {
+  const detected = detectClient(client, 'fromIoredis');
+  return createRedisLike(new IoredisDriver(detected), options);
+}
+
+/** The {@link RedisDriver} over one ioredis client. */
+export class IoredisDriver implements RedisDriver {
+  readonly #detected: DetectedClient;
+  readonly #description: RedisDescription;
+  readonly #cluster: IoredisCluster | undefined;
+  readonly #redis: IoredisRedis | undefined;
+  #subscriber: IoredisSubscriber | undefined;
+  #dial: Dial | undefined;
+
+  constructor(detected: DetectedClient) {
+    this.#detected = detected;
+    this.#description = describeClient(detected);
+    if (detected.kind === 'cluster') this.#cluster = detected.client as IoredisCluster;
+    else this.#redis = detected.client as IoredisRedis;
+  }
+
+  describe(): RedisDescription {
+    return this.#description;
+  }
+
+  send(command: RedisCommand, info: CommandInfo): Promise<RedisReply> {
+    const built = this.#build(command);
+    const binary = command.binary === true;
+    const cluster = this.#cluster;
+    let promise: Promise<unknown>;
+    let target: IoredisClusterNodeTarget | undefined;
+    if (cluster !== undefined) {
+      target = built.keys!.length === 0 ? this.#pickNode(cluster) : undefined;
+      promise = cluster.sendCommand(built, undefined, target);
+    } else {
+      promise = this.#redis!.sendCommand(built);
+    }
+    return promise.then(
+      (reply) => {
+        info.peer = this.#peerOf(built, target);
+        return normalizeReply(reply, built.name, binary, this.#resp3Mapping());
+      },
+      (error: unknown) => {
+        info.peer = this.#peerOf(built, target);
+        throw toRedisotelError(error, command.name, this.#ended());
+      },
+    );
+  }
+
+  async batch(commands: readonly RedisCommand[], info: BatchInfo): Promise<BatchResult[]> {
+    if (commands.length === 0) return [];
+    const client = this.#detected.client;
+    const pipeline = client.pipeline() as IoredisPipeline;
+    const built = commands.map((command) => this.#build(command));
+    let multi: IoredisCommand | undefined;
+    if (info.atomic) {
+      multi = this.#control('multi');
+      // As Pipeline#multi does: MULTI and the queued commands are "in transaction", EXEC is not.
+      multi.inTransaction = true;
+      pipeline.sendCommand(multi);
+    }
+    for (const command of built) {
+      pipeline.sendCommand(command);
+      if (info.atomic) command.inTransaction = true;
+    }
+    if (info.atomic) pipeline.sendCommand(this.#control('exec', null));
+    let target: IoredisClusterNodeTarget | undefined;
+    if (this.#cluster !== undefined && built.every((command) => command.keys!.length === 0)) {
+      target = this.#pickNode(this.#cluster);
+      if (target !== undefined) pipeline.preferKey = nodeKeyOf(target.redis);
+    }
+    const firstName = commands[0]!.name;
+    let raw: Array<[Error | null, unknown]> | null;
+    try {
+      raw = await pipeline.exec();
+    } catch (error) {
+      info.peer = this.#peerOf(built[0]!, target);
+      throw toRedisotelError(error, info.atomic ? 'EXEC' : firstName, this.#ended());
+    }
+    info.peer = this.#peerOf(built[0]!, target);
+    if (raw === null) throw new RedisConnectionError('The pipeline got no reply', 'CONNECTION_CLOSED');
+    const resp3 = this.#resp3Mapping();
+    if (!info.atomic) {
+      return raw.map(([error, value], i) => this.#result(error, value, commands[i]!, built[i]!, resp3));
+    }
+    return this.#transactionResults(raw, commands, built, resp3);
+  }
+
+  subscriber(): RedisSubscriber {
+    this.#subscriber ??= new IoredisSubscriber(
+      this.#detected,
+      this.#dial === undefined ? undefined : (connection, purpose) => this.#watchDials(connection, purpose),
+    );
+    return this.#subscriber;
+  }
+
+  async nodes(): Promise<RedisNode[]> {
+    const { kind } = this.#detected;
+    if (kind === 'cluster') {
+      const cluster = this.#cluster!;
+      const command = this.#control('cluster', 'utf8', ['NODES']);
+      let text: unknown;
+      try {
+        text = await cluster.sendCommand(command, undefined, this.#pickNode(cluster));
+      } catch (error) {
+        throw toRedisotelError(error, 'CLUSTER', this.#ended());
+      }
+      return parseClusterNodes(String(text)).map((node) => this.#natMapped(node));
+    }
+    const redis = this.#redis!;
+    if (kind === 'standalone') {
+      const endpoint = configuredEndpoint(redis.options);
+      return [{ address: endpoint.address, port: endpoint.port ?? 0, role: 'master' }];
+    }
+    // Sentinel: the master this client is connected to, its replicas from ROLE, the known sentinels.
+    let role: unknown;
+    try {
+      role = await redis.sendCommand(this.#control('role'));
+    } catch (error) {
+      throw toRedisotelError(error, 'ROLE', this.#ended());
+    }
+    const nodes: RedisNode[] = [];
+    const master = this.#socketPeer(redis);
+    if (master?.port !== undefined)
+      nodes.push({ address: master.address, port: master.port, role: 'master' });
+    const replicas = Array.isArray(role) && Array.isArray(role[2]) ? (role[2] as unknown[]) : [];
+    for (const replica of replicas) {
+      if (!Array.isArray(replica)) continue;
+      const port = Number(replica[1]);
+      if (typeof replica[0] === 'string' && Number.isFinite(port))
+        nodes.push({ address: replica[0], port, role: 'replica' });
+    }
+    for (const sentinel of redis.options.sentinels ?? []) {
+      nodes.push({ address: sentinel.host || 'localhost', port: sentinel.port || 26379, role: 'sentinel' });
+    }
+    return nodes;
+  }
+
+  observeDials(dial: Dial): void {
+    this.#dial = dial;
+    const cluster = this.#cluster;
+    if (cluster === undefined) {
+      this.#watchDials(this.#redis!, 'command');
+      return;
+    }
+    for (const node of cluster.nodes('all')) this.#watchDials(node, 'command');
+    cluster.on('+node', (node: IoredisRedis) => this.#watchDials(node, 'command'));
+  }
+
+  // ---- internals -----------------------------------------------------------------------------------
+
+  /** An ioredis Command for `command`: lower-case name (what ioredis' name checks expect), not traced. */
+  #build(command: RedisCommand): IoredisCommand {
+    const name = command.name.toLowerCase();
+    const keyPositions = command.keys ?? NO_KEYS;
+    const prefix = this.#detected.client.options.keyPrefix;
+    let args: unknown[] = command.args as RedisArgument[];
+    const keys: unknown[] = [];
+    if (keyPositions.length > 0) {
+      if (typeof prefix === 'string' && prefix.length > 0) args = args.slice();
+      for (const position of keyPositions as readonly number[]) {
+        let key = args[position];
+        if (key === undefined) continue;
+        if (typeof prefix === 'string' && prefix.length > 0) {
+          key = Buffer.isBuffer(key) ? Buffer.concat([Buffer.from(prefix), key]) : `${prefix}${String(key)}`;
+          args[position] = key;
+        }
+        keys.push(typeof key === 'number' ? String(key) : key);
+      }
+    }
+    const built = new this.#detected.Command(name, args.slice(), {
+      replyEncoding: command.binary === true ? null : 'utf8',
+      readOnly: command.readOnly === true,
+    });
+    // Already recorded by our hooks: ioredis must not publish it on `ioredis:command` again.
+    built.isTraced = true;
+    // Route by the caller's explicit keys, not by ioredis' command table.
+    built.keys = keys;
+    // HGETALL's reply transformer builds an object (losing binary field names); keep the flat array.
+    if (name === 'hgetall') built.transformReply = identity;
+    return built;
+  }
+
+  #control(name: string, replyEncoding: BufferEncoding | null = 'utf8', args: string[] = []): IoredisCommand {
+    const command = new this.#detected.Command(name, args, { replyEncoding });
+    command.isTraced = true;
+    command.keys = [];
+    return command;
+  }
+
+  #result(
+    error: Error | null,
+    value: unknown,
+    command: RedisCommand,
+    built: IoredisCommand,
+    resp3: boolean,
+  ): BatchResult {
+    if (error) {
+      const mapped = toRedisotelError(error, command.name, this.#ended());
+      if (!isReplyError(error)) throw mapped;
+      return { ok: false, error: mapped };
+    }
+    try {
+      return { ok: true, value: normalizeReply(value, built.name, command.binary === true, resp3) };
+    } catch (nested) {
+      return { ok: false, error: toRedisotelError(nested, command.name) };
+    }
+  }
+
+  #transactionResults(
+    raw: Array<[Error | null, unknown]>,
+    commands: readonly RedisCommand[],
+    built: IoredisCommand[],
+    resp3: boolean,
+  ): BatchResult[] {
+    const execEntry = raw[raw.length - 1];
+    const [multiError] = raw[0] ?? [null];
+    if (multiError && !isReplyError(multiError)) throw toRedisotelError(multiError, 'MULTI', this.#ended());
+    const [execError, execValue] = execEntry ?? [null, null];
+    if (execError) {
+      if (!isReplyError(execError)) throw toRedisotelError(execError, 'EXEC', this.#ended());
+      // EXECABORT: a command was refused while queuing; that refusal is the cause.
+      let cause: RedisotelError | undefined;
+      for (let i = 0; i < commands.length; i++) {
+        const queueError = raw[i + 1]?.[0];
+        if (queueError) {
+          cause = toRedisotelError(queueError, commands[i]!.name);
+          break;
+        }
+      }
+      const detail = cause === undefined ? '' : ` (${cause.message})`;
+      throw new RedisReplyError(`${execError.message}${detail}`, 'EXEC', { cause: cause ?? execError });
+    }
+    if (!Array.isArray(execValue)) {
+      throw new RedisReplyError('EXECABORT Transaction aborted: EXEC returned no results', 'EXEC');
+    }
+    return commands.map((command, i) => {
+      const value = execValue[i];
+      if (value instanceof Error) return this.#result(value, undefined, command, built[i]!, resp3);
+      return this.#result(null, value, command, built[i]!, resp3);
+    });
+  }
+
+  /** A random master (cluster) for keyless commands, so the node that serves them is known. */
+  #pickNode(cluster: IoredisCluster): IoredisClusterNodeTarget | undefined {
+    if (cluster.status !== 'ready') return undefined;
+    const masters = cluster.nodes('master');
+    if (masters.length === 0) return undefined;
+    const redis = masters[Math.floor(Math.random() * masters.length)]!;
+    return { slot: null, redis };
+  }
+
+  #peerOf(command: IoredisCommand, target: IoredisClusterNodeTarget | undefined): Peer | undefined {
+    const cluster = this.#cluster;
+    if (cluster === undefined) return this.#socketPeer(this.#redis!);
+    if (target !== undefined) return nodeEndpoint(target.redis);
+    const key = command.keys?.[0];
+    if (key === undefined) return undefined;
+    const owner = cluster.slots[keySlot(key as RedisArgument)]?.[0];
+    return owner === undefined ? undefined : splitNodeKey(owner);
+  }
+
+  /** The remote end of the client's socket: the server (standalone) or current master (sentinel). */
+  #socketPeer(redis: IoredisRedis): Peer | undefined {
+    const stream = redis.stream;
+    if (stream?.remoteAddress !== undefined) {
+      return stream.remotePort === undefined
+        ? { address: stream.remoteAddress }
+        : { address: stream.remoteAddress, port: stream.remotePort };
+    }
+    if (typeof redis.options.path === 'string' && redis.options.path.length > 0) {
+      return { address: redis.options.path };
+    }
+    return undefined;
+  }
+
+  #natMapped(node: RedisNode): RedisNode {
+    const natMap = this.#cluster?.options.natMap;
+    if (typeof natMap !== 'object' || natMap === null) return node;
+    const mapped = (natMap as Record<string, { host?: string; port?: number } | undefined>)[
+      `${node.address}:${node.port}`
+    ];
+    if (mapped === undefined) return node;
+    return { ...node, address: mapped.host ?? node.address, port: mapped.port ?? node.port };
+  }
+
+  #resp3Mapping(): boolean {
+    const options =
+      this.#cluster !== undefined ? (this.#cluster.options.redisOptions ?? {}) : this.#redis!.options;
+    return options.protocol === 3 && options.replyMapping === 'resp3';
+  }
+
+  #ended(): boolean {
+    return this.#detected.client.status === 'end';
+  }
+
+  readonly #watched = new WeakSet<object>();
+
+  /** Report each connection attempt of `connection` to the dial hooks, settled when it is ready. */
+  #watchDials(connection: IoredisRedis, purpose: DialInfo['purpose']): void {
+    const dial = this.#dial;
+    if (dial === undefined || this.#watched.has(connection)) return;
+    this.#watched.add(connection);
+    const sentinel = Array.isArray(connection.options.sentinels) && connection.options.sentinels.length > 0;
+    let lastMaster: Peer | undefined;
+    connection.on('ready', () => {
+      if (sentinel) lastMaster = this.#socketPeer(connection);
+    });
+    connection.on('connecting', () => {
+      // Sentinel: the master is only known once connected; report the previous one (or the first sentinel).
+      const endpoint: Peer = sentinel
+        ? (lastMaster ?? parseStartupNode(connection.options.sentinels?.[0]))
+        : configuredEndpoint(connection.options);
+      const connected = new Promise<void>((resolve, reject) => {
+        const onReady = () => {
+          cleanup();
+          resolve();
+        };
+        const onClose = () => {
+          cleanup();
+          reject(new RedisConnectionError('The connection closed before it was ready', 'CONNECTION_CLOSED'));
+        };
+        const cleanup = () => {
+          connection.off('ready', onReady);
+          connection.off('close', onClose);
+          connection.off('end', onClose);
+        };
+        connection.on('ready', onReady);
+        connection.on('close', onClose);
+        connection.on('end', onClose);
+      });
+      connected.catch(noop);
+      dial(
+        endpoint.port === undefined
+          ? { address: endpoint.address, purpose }
+          : { address: endpoint.address, port: endpoint.port, purpose },
+        connected,
+      );
+    });
+  }
+}
+
+function nodeKeyOf(redis: IoredisRedis): string {
+  return `${redis.options.host}:${redis.options.port}`;
+}
+
+function nodeEndpoint(redis: IoredisRedis): Peer {
+  const stream = redis.stream;
+  if (stream?.remoteAddress !== undefined && stream.remotePort !== undefined) {
+    return { address: stream.remoteAddress, port: stream.remotePort };
+  }
+  return { address: redis.options.host ?? '127.0.0.1', port: redis.options.port ?? 6379 };
+}
