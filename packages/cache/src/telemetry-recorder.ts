@@ -1,0 +1,119 @@
+import {
+  type Attributes,
+  type Counter,
+  type Histogram,
+  metrics,
+  type Span,
+  SpanKind,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import type { ResolvedCacheOptions } from './options.js';
+import {
+  ATTR_CACHE_COALESCE_SCOPE,
+  ATTR_CACHE_KEY,
+  ATTR_CACHE_LOADER_OUTCOME,
+  ATTR_CACHE_NAME,
+  ATTR_CACHE_OPERATION,
+  ATTR_CACHE_RESULT,
+  ATTR_CACHE_TIER,
+  ATTR_ERROR_TYPE,
+  type CacheErrorType,
+  type CacheResult,
+  type CacheTier,
+  INSTRUMENTATION_SCOPE,
+  type LoaderOutcome,
+  METRIC_COALESCED_LOADS,
+  METRIC_ERRORS,
+  METRIC_LOADER_DURATION,
+  METRIC_REQUESTS,
+} from './telemetry.js';
+import { VERSION } from './version.js';
+
+/** The tracer, instruments and pre-built (frozen, bounded) metric attribute sets of one cache. */
+export class CacheTelemetry {
+  readonly tracer: Tracer;
+  readonly #requests: Counter;
+  readonly #loaderDuration: Histogram;
+  readonly #coalesced: Counter;
+  readonly #errors: Counter;
+  readonly #name: string;
+  readonly #includeKeys: boolean;
+  readonly #attributeSets = new Map<string, Attributes>();
+
+  constructor(options: ResolvedCacheOptions) {
+    const tracerProvider = options.tracerProvider ?? trace.getTracerProvider();
+    const meterProvider = options.meterProvider ?? metrics.getMeterProvider();
+    this.tracer = tracerProvider.getTracer(INSTRUMENTATION_SCOPE, VERSION);
+    const meter = meterProvider.getMeter(INSTRUMENTATION_SCOPE, VERSION);
+    this.#name = options.name;
+    this.#includeKeys = options.includeKeys;
+    this.#requests = meter.createCounter(METRIC_REQUESTS, {
+      description: 'Cache lookups by result (hit, miss, stale) and tier',
+      unit: '{request}',
+    });
+    this.#loaderDuration = meter.createHistogram(METRIC_LOADER_DURATION, {
+      description: 'Duration of loader calls made on misses and refreshes',
+      unit: 's',
+      advice: { explicitBucketBoundaries: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10] },
+    });
+    this.#coalesced = meter.createCounter(METRIC_COALESCED_LOADS, {
+      description: 'getOrLoad calls that waited for a load already running (in this process or another)',
+      unit: '{load}',
+    });
+    this.#errors = meter.createCounter(METRIC_ERRORS, {
+      description: 'Errors the cache absorbed or surfaced, by type',
+      unit: '{error}',
+    });
+  }
+
+  /** Start an operation span; the key is an attribute only when `includeKeys` is on. */
+  startSpan(name: string, key?: string): Span {
+    const attributes: Attributes = { [ATTR_CACHE_NAME]: this.#name };
+    if (this.#includeKeys && key !== undefined) attributes[ATTR_CACHE_KEY] = key;
+    return this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes });
+  }
+
+  #attributes(id: string, build: () => Attributes): Attributes {
+    let set = this.#attributeSets.get(id);
+    if (set === undefined) {
+      set = Object.freeze({ [ATTR_CACHE_NAME]: this.#name, ...build() });
+      this.#attributeSets.set(id, set);
+    }
+    return set;
+  }
+
+  request(operation: string, result: CacheResult, tier: CacheTier | undefined, count = 1): void {
+    if (count <= 0) return;
+    const attributes = this.#attributes(`r|${operation}|${result}|${tier ?? ''}`, () => {
+      const a: Attributes = { [ATTR_CACHE_OPERATION]: operation, [ATTR_CACHE_RESULT]: result };
+      if (tier !== undefined) a[ATTR_CACHE_TIER] = tier;
+      return a;
+    });
+    this.#requests.add(count, attributes);
+  }
+
+  loader(seconds: number, outcome: LoaderOutcome): void {
+    this.#loaderDuration.record(
+      seconds,
+      this.#attributes(`l|${outcome}`, () => ({ [ATTR_CACHE_LOADER_OUTCOME]: outcome })),
+    );
+  }
+
+  coalesced(scope: 'process' | 'distributed'): void {
+    this.#coalesced.add(
+      1,
+      this.#attributes(`c|${scope}`, () => ({ [ATTR_CACHE_COALESCE_SCOPE]: scope })),
+    );
+  }
+
+  error(operation: string, type: CacheErrorType): void {
+    this.#errors.add(
+      1,
+      this.#attributes(`e|${operation}|${type}`, () => ({
+        [ATTR_CACHE_OPERATION]: operation,
+        [ATTR_ERROR_TYPE]: type,
+      })),
+    );
+  }
+}
