@@ -145,7 +145,8 @@ export interface OperationOutcome {
    * The error the operation failed with. Typed errors give a stable `error.type`: a
    * `RedisReplyError` its prefix (also `db.response.status_code`), a `RedisConnectionError` its
    * `code`, a `RedisTimeoutError` `timeout`; a client's own reply error (`ErrorReply`, `ReplyError`)
-   * its parsed prefix; anything else `_OTHER`. The message is never recorded.
+   * its parsed prefix; a Node.js system error its `code` (`ECONNREFUSED`); anything else `_OTHER`.
+   * The message is never recorded.
    */
   readonly error?: unknown;
   /** The reply of a command (passed to `responseHook`). */
@@ -747,8 +748,13 @@ export function classifyError(error: unknown): { errorType: string; statusCode?:
     const prefix = parseErrorPrefix(error.message);
     return { errorType: prefix, statusCode: prefix };
   }
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  if (typeof code === 'string' && SYSTEM_ERROR_CODE.test(code)) return { errorType: code };
   return { errorType: ERROR_TYPE_VALUE_OTHER };
 }
+
+/** A Node.js system error code (`ECONNREFUSED`, `ETIMEDOUT`, `EPIPE`…): stable and low-cardinality. */
+const SYSTEM_ERROR_CODE = /^E[A-Z0-9_]{2,31}$/;
 
 function poolName(target: OperationTarget): string {
   const { address, port } = target.server;

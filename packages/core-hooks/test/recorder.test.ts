@@ -1,0 +1,304 @@
+import { context, metrics, SpanStatusCode, trace } from '@opentelemetry/api';
+import { connectResp, type RespConnection, type StandaloneHandle, startRedis } from '@redisotel/testing';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RedisDriver } from '../src/driver.js';
+import { RedisConnectionError, RedisReplyError, RedisTimeoutError } from '../src/errors.js';
+import { createRedisLike } from '../src/redis-like.js';
+import { defineScript } from '../src/script.js';
+import { createOperationRecorder, type OperationRecorder } from '../src/telemetry/operation-recorder.js';
+import { isChannelTracingSuppressed, runWithoutChannelTracing } from '../src/telemetry/suppress.js';
+import { type Capture, createCapture, installContextManager, pointWith, spanSeconds } from './capture.js';
+import { createRespDriver, type RespDriver } from './resp-driver.js';
+
+const PREFIX = 'core-hooks:recorder:';
+const DURATION = 'db.client.operation.duration';
+
+let server: StandaloneHandle;
+let connection: RespConnection;
+let capture: Capture;
+const drivers: RespDriver[] = [];
+
+beforeAll(async () => {
+  installContextManager();
+  server = await startRedis({ topology: 'standalone', sources: ['binary'] });
+  connection = await connectResp({ host: server.host, port: server.port });
+});
+afterAll(async () => {
+  await connection?.close();
+  await server?.stop();
+});
+beforeEach(() => {
+  capture = createCapture();
+});
+afterEach(async () => {
+  trace.disable();
+  metrics.disable();
+  for (const driver of drivers.splice(0)) await driver.disconnect();
+  await capture.shutdown();
+});
+
+function recorderFor(options = {}): OperationRecorder {
+  return createOperationRecorder(
+    { tracerProvider: capture.tracerProvider, meterProvider: capture.meterProvider, ...options },
+    { server: { address: server.host, port: server.port }, database: 0 },
+  );
+}
+
+/** A resp driver that notes, at each client call, whether channel tracing is suppressed. */
+function observingDriver(observed: [string, boolean][]): RedisDriver {
+  const driver = createRespDriver({ host: server.host, port: server.port });
+  drivers.push(driver);
+  return {
+    ...driver,
+    send(command, info) {
+      observed.push([command.name, isChannelTracingSuppressed()]);
+      return driver.send(command, info);
+    },
+  };
+}
+
+describe('the diagnostics_channel path: startCommand / end around a real command', () => {
+  it('records the same schema as the hook, in the context captured at start', async () => {
+    const recorder = recorderFor();
+    const tracer = capture.tracerProvider.getTracer('test');
+    const parent = tracer.startSpan('parent');
+    const captured = trace.setSpan(context.active(), parent);
+    const token = recorder.startCommand({
+      operation: 'set',
+      args: [`${PREFIX}a`, '?'], // a client's own sanitized args are fine
+      server: { address: 'configured.example', port: 7000 },
+      database: 2,
+      context: captured,
+    });
+    expect(token).toBeDefined();
+    const reply = await connection.command(['SET', `${PREFIX}a`, 'v']);
+    recorder.end(token, { reply: reply as string, peer: { address: server.host, port: server.port } });
+    recorder.end(token, { error: new Error('ignored: already ended') });
+    parent.end();
+    const [span] = capture.spansNamed('SET');
+    expect(span?.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
+    expect(span?.attributes).toEqual({
+      'db.system.name': 'redis',
+      'db.operation.name': 'SET',
+      'db.namespace': '2',
+      'server.address': 'configured.example',
+      'server.port': 7000,
+      'network.peer.address': server.host,
+      'network.peer.port': server.port,
+      'db.query.text': `SET ${PREFIX}a ?`,
+    });
+    expect(span?.status.code).toBe(SpanStatusCode.UNSET);
+    const point = pointWith(await capture.histogramPoints(DURATION), { 'db.operation.name': 'SET' });
+    expect(point?.value.count).toBe(1);
+    expect(Math.abs((point?.value.sum ?? -1) - spanSeconds(span!))).toBeLessThan(1e-6);
+  });
+
+  it('FCALL and bare EVALSHA get db.stored_procedure.name from their arguments', async () => {
+    const recorder = recorderFor();
+    const source = 'return 1';
+    const sha = (await connection.command(['SCRIPT', 'LOAD', source])) as string;
+    const token = recorder.startCommand({ operation: 'evalsha', args: [sha, 0] });
+    recorder.end(token, { reply: await (connection.command(['EVALSHA', sha, 0]) as Promise<number>) });
+    const [span] = capture.spansNamed(`EVALSHA ${sha}`);
+    expect(span?.attributes['db.stored_procedure.name']).toBe(sha);
+    const fcall = recorder.startCommand({ operation: 'FCALL', args: ['myfunc', 1, 'k', 'secret'] });
+    recorder.end(fcall, { error: new RedisReplyError('ERR Function not found', 'FCALL') });
+    const [fspan] = capture.spansNamed('FCALL myfunc');
+    expect(fspan?.attributes['db.stored_procedure.name']).toBe('myfunc');
+    expect(fspan?.attributes['db.query.text']).toBe('FCALL myfunc 1 k ?');
+  });
+
+  it('error.type for every kind of failure, never the message', async () => {
+    const recorder = recorderFor();
+    const cases: [unknown, string, string | undefined][] = [
+      [new RedisReplyError('WRONGTYPE Operation against a key', 'GET'), 'WRONGTYPE', 'WRONGTYPE'],
+      [new RedisConnectionError('socket closed', 'CONNECTION_CLOSED', 'GET'), 'CONNECTION_CLOSED', undefined],
+      [new RedisTimeoutError('no reply within 5 ms', 5), 'timeout', undefined],
+      [
+        Object.assign(new Error('NOPERM user has no permissions'), { name: 'ErrorReply' }),
+        'NOPERM',
+        'NOPERM',
+      ],
+      [Object.assign(new Error('ERR secret echoed'), { name: 'ReplyError' }), 'ERR', 'ERR'],
+      [
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+        'ECONNREFUSED',
+        undefined,
+      ],
+      [new Error('something odd with secret'), '_OTHER', undefined],
+      ['a string', '_OTHER', undefined],
+    ];
+    for (const [index, [error, errorType, statusCode]] of cases.entries()) {
+      const token = recorder.startCommand({ operation: `CMD${index}`, args: [] });
+      await connection.command(['PING']);
+      recorder.end(token, { error });
+      const [span] = capture.spansNamed(`CMD${index}`);
+      expect(span?.attributes['error.type']).toBe(errorType);
+      expect(span?.attributes['db.response.status_code']).toBe(statusCode);
+      expect(span?.status).toEqual({ code: SpanStatusCode.ERROR, message: statusCode ?? errorType });
+      expect(JSON.stringify(span?.attributes)).not.toContain('secret');
+    }
+  });
+
+  it('startBatch with only a size (ioredis MULTI) and commands inside it as child spans', async () => {
+    const recorder = recorderFor({ batchCommandSpans: true });
+    const batch = recorder.startBatch({ atomic: true, size: 2 });
+    const first = recorder.startCommand({ operation: 'incr', args: [`${PREFIX}n`], batch });
+    const second = recorder.startCommand({ operation: 'get', args: [`${PREFIX}n`], batch });
+    const replies = await Promise.all([
+      connection.command(['MULTI']),
+      connection.command(['INCR', `${PREFIX}n`]),
+      connection.command(['GET', `${PREFIX}n`]),
+      connection.command(['EXEC']),
+    ]);
+    recorder.end(first, {});
+    recorder.end(second, {});
+    recorder.end(batch, { reply: replies[3] as string[], failedCommands: 0 });
+    const [multi] = capture.spansNamed('MULTI');
+    expect(multi?.attributes['db.operation.batch.size']).toBe(2);
+    const children = capture
+      .spans()
+      .filter((span) => span.parentSpanContext?.spanId === multi?.spanContext().spanId);
+    expect(children.map((span) => span.name)).toEqual(['INCR', 'GET']);
+    const points = await capture.histogramPoints(DURATION);
+    expect(points.map((point) => point.attributes['db.operation.name'])).toEqual(['MULTI']);
+  });
+
+  it('a command inside a batch records nothing without batchCommandSpans', () => {
+    const recorder = recorderFor();
+    const batch = recorder.startBatch({ atomic: false, commands: [{ name: 'GET' }, { name: 'GET' }] });
+    expect(recorder.startCommand({ operation: 'GET', batch })).toBeUndefined();
+    recorder.end(batch, { failedCommands: 1 });
+    const [span] = capture.spansNamed('PIPELINE GET');
+    expect(span?.attributes['redis.batch.errors']).toBe(1);
+    expect(span?.attributes['db.query.text']).toBeUndefined(); // no args known
+  });
+
+  it('observeConnections feeds db.client.connection.count by state until stopped', async () => {
+    const recorder = recorderFor();
+    let used = 1;
+    const stop = recorder.observeConnections(() => ({ idle: 2, used }), { poolName: 'pool-a' });
+    used = 3;
+    const data = await capture.metric('db.client.connection.count');
+    const points = data?.dataPoints ?? [];
+    expect(pointWith(points, { 'db.client.connection.state': 'idle' })?.value).toBe(2);
+    expect(pointWith(points, { 'db.client.connection.state': 'used' })?.value).toBe(3);
+    expect(points[0]?.attributes['db.client.connection.pool.name']).toBe('pool-a');
+    stop();
+    used = 9;
+    const after = await capture.metric('db.client.connection.count');
+    expect(pointWith(after?.dataPoints ?? [], { 'db.client.connection.state': 'used' })?.value).not.toBe(9);
+  });
+
+  it('recordConnectionError counts with the stable error.type', async () => {
+    const recorder = recorderFor();
+    recorder.recordConnectionError(new RedisConnectionError('reset', 'ECONNRESET'));
+    recorder.recordConnectionError(new RedisConnectionError('reset', 'ECONNRESET'));
+    const data = await capture.metric('redis.client.connection.errors');
+    expect(data?.dataPoints[0]?.value).toBe(2);
+    expect(data?.dataPoints[0]?.attributes).toEqual({
+      'db.system.name': 'redis',
+      'db.client.connection.pool.name': `${server.host}:${server.port}/0`,
+      'server.address': server.host,
+      'server.port': server.port,
+      'error.type': 'ECONNRESET',
+    });
+  });
+
+  it('validates its target', () => {
+    expect(() => createOperationRecorder({}, { server: { address: 'h' }, database: -1 })).toThrow(RangeError);
+    expect(() => createOperationRecorder({}, {} as never)).toThrow(TypeError);
+  });
+});
+
+describe('no SDK registered', () => {
+  it('records nothing and returns no token, then picks up an SDK registered later', async () => {
+    const recorder = createOperationRecorder(
+      {},
+      { server: { address: server.host, port: server.port }, database: 0 },
+    );
+    expect(recorder.isRecording()).toBe(false);
+    expect(recorder.startCommand({ operation: 'GET', args: ['k'] })).toBeUndefined();
+    expect(recorder.startBatch({ atomic: false, size: 2 })).toBeUndefined();
+    expect(recorder.startConnect({ address: server.host, port: server.port })).toBeUndefined();
+
+    const driver = createRespDriver({ host: server.host, port: server.port });
+    drivers.push(driver);
+    const redis = createRedisLike(driver);
+    await redis.send({ name: 'GET', args: [`${PREFIX}lazy`], keys: [0] });
+
+    trace.setGlobalTracerProvider(capture.tracerProvider);
+    metrics.setGlobalMeterProvider(capture.meterProvider);
+    expect(recorder.isRecording()).toBe(true);
+    await redis.send({ name: 'GET', args: [`${PREFIX}lazy`], keys: [0] });
+    expect(capture.spansNamed('GET')).toHaveLength(1);
+    expect(
+      pointWith(await capture.histogramPoints(DURATION), { 'db.operation.name': 'GET' })?.value.count,
+    ).toBe(1);
+    expect(redis.telemetry.tracerProvider).toBe(trace.getTracerProvider());
+    expect(redis.telemetry.meterProvider).toBe(capture.meterProvider);
+
+    trace.disable();
+    metrics.disable();
+    await redis.send({ name: 'GET', args: [`${PREFIX}lazy`], keys: [0] });
+    expect(capture.spansNamed('GET')).toHaveLength(1);
+    expect(recorder.isRecording()).toBe(false);
+  });
+
+  it('tracing and metrics both off never records, even with an SDK', () => {
+    const recorder = recorderFor({ tracing: false, metrics: false });
+    expect(recorder.isRecording()).toBe(false);
+    expect(recorder.startCommand({ operation: 'GET' })).toBeUndefined();
+  });
+});
+
+describe('channel de-duplication', () => {
+  it('runWithoutChannelTracing sets a synchronous flag shared through globalThis', () => {
+    expect(isChannelTracingSuppressed()).toBe(false);
+    const state = (globalThis as unknown as Record<symbol, { depth: number }>)[
+      Symbol.for('redisotel.suppress')
+    ];
+    const inside = runWithoutChannelTracing(() => [isChannelTracingSuppressed(), state?.depth]);
+    expect(inside).toEqual([true, 1]);
+    expect(isChannelTracingSuppressed()).toBe(false);
+    expect(() =>
+      runWithoutChannelTracing(() => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(state?.depth).toBe(0);
+  });
+
+  it('covers async continuations through the context, not the caller after it', async () => {
+    const seen = await runWithoutChannelTracing(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return isChannelTracingSuppressed();
+    });
+    expect(seen).toBe(true);
+    expect(isChannelTracingSuppressed()).toBe(false);
+  });
+
+  it('the telemetry hook suppresses channel tracing at every client call it records, NOSCRIPT retry included', async () => {
+    const observed: [string, boolean][] = [];
+    const redis = createRedisLike(observingDriver(observed), {
+      tracerProvider: capture.tracerProvider,
+      meterProvider: capture.meterProvider,
+    });
+    const script = defineScript({ name: 'dedup', source: 'return 7' });
+    await redis.send({ name: 'SCRIPT', args: ['FLUSH'] });
+    expect(await redis.runScript(script, [], [])).toBe(7);
+    expect(observed).toEqual([
+      ['SCRIPT', true],
+      ['EVALSHA', true],
+      ['EVAL', true],
+    ]);
+    expect(isChannelTracingSuppressed()).toBe(false);
+  });
+
+  it('does not suppress what it does not record (no SDK): the channel path stays the only recorder', async () => {
+    const observed: [string, boolean][] = [];
+    const redis = createRedisLike(observingDriver(observed));
+    await redis.send({ name: 'PING', args: [] });
+    expect(observed).toEqual([['PING', false]]);
+  });
+});
