@@ -8,6 +8,8 @@ import type {
   NodeRedisSentinel,
   NodeRedisStandalone,
 } from './internal-types.js';
+import { TEXT_MAPPING } from './reply.js';
+import { suppressChannelTracing } from './suppress.js';
 import { VERSION } from './version.js';
 
 /** The adapter package name, as `describe().adapter.name`. */
@@ -204,10 +206,62 @@ export async function listNodes(handle: ClientHandle): Promise<RedisNode[]> {
       return [{ address, port: port ?? 0, role: 'master' }];
     }
     case 'cluster':
-      return clusterNodes(handle.client);
+      try {
+        return await clusterNodesFromServer(handle.client);
+      } catch {
+        return clusterNodes(handle.client);
+      }
     case 'sentinel':
       return sentinelNodes(handle.client);
   }
+}
+
+/**
+ * `CLUSTER NODES` from a master the client is connected to: node-redis only tracks replicas when it
+ * was created with `useReplicas`, so the server's view is the complete one.
+ */
+async function clusterNodesFromServer(cluster: NodeRedisCluster): Promise<RedisNode[]> {
+  const first = cluster.masters[0];
+  if (first === undefined) throw new Error('cluster not connected');
+  const node = await cluster.nodeClient(first);
+  const text = await suppressChannelTracing(() =>
+    node.sendCommand(['CLUSTER', 'NODES'], { typeMapping: TEXT_MAPPING }),
+  );
+  if (typeof text !== 'string') throw new Error('unexpected CLUSTER NODES reply');
+  return parseClusterNodes(text);
+}
+
+/** Parse `CLUSTER NODES` output into nodes with roles, ids and slot ranges (failed nodes skipped). */
+export function parseClusterNodes(text: string): RedisNode[] {
+  const masters: RedisNode[] = [];
+  const replicas: RedisNode[] = [];
+  for (const line of text.split('\n')) {
+    const fields = line.trim().split(' ');
+    if (fields.length < 8) continue;
+    const [id, endpoint, flags] = fields as [string, string, string];
+    const flagList = flags.split(',');
+    if (flagList.some((flag) => flag === 'fail' || flag === 'noaddr' || flag === 'handshake')) continue;
+    const hostPort = endpoint.split('@')[0]!;
+    const colon = hostPort.lastIndexOf(':');
+    const address = hostPort.slice(0, colon);
+    const port = Number(hostPort.slice(colon + 1));
+    if (address === '' || !Number.isInteger(port) || port <= 0) continue;
+    if (flagList.includes('master')) {
+      const slots: [number, number][] = [];
+      for (const range of fields.slice(8)) {
+        if (range.startsWith('[')) continue; // migrating / importing
+        const [from, to] = range.split('-');
+        const start = Number(from);
+        const end = to === undefined ? start : Number(to);
+        if (Number.isInteger(start) && Number.isInteger(end)) slots.push([start, end]);
+      }
+      slots.sort((a, b) => a[0] - b[0]);
+      masters.push({ address, port, role: 'master', id, slots });
+    } else if (flagList.includes('slave') || flagList.includes('replica')) {
+      replicas.push({ address, port, role: 'replica', id });
+    }
+  }
+  return [...masters, ...replicas];
 }
 
 function clusterNodes(cluster: NodeRedisCluster): RedisNode[] {

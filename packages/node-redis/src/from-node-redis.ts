@@ -17,10 +17,10 @@ import { detectClient } from './client-kind.js';
 import { describeClient, detectLibrary, listNodes, standaloneEndpoint } from './describe.js';
 import { type DialReporter, observeDials } from './dials.js';
 import { toRedisotelError } from './errors.js';
-import { suppressChannelTracing } from './instrument.js';
 import type { ClientHandle, NodeRedisCluster, NodeRedisCommandOptions } from './internal-types.js';
 import { BINARY_MAPPING, normalizeReply, TEXT_MAPPING, toNodeRedisArgs } from './reply.js';
 import { createSubscriber } from './subscriber.js';
+import { suppressChannelTracing } from './suppress.js';
 import type { FromNodeRedisOptions } from './types.js';
 
 const TEXT_OPTIONS: NodeRedisCommandOptions = Object.freeze({

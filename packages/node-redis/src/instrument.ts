@@ -1,18 +1,16 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import * as diagnostics from 'node:diagnostics_channel';
 import {
   createOperationRecorder,
   describeValue,
   type Endpoint,
-  isChannelTracingSuppressed,
   type OperationToken,
-  runWithoutChannelTracing,
 } from '@redisotel/core-hooks';
 import { detectClient } from './client-kind.js';
 import { describeClient, detectLibrary, FIRST_VERSION_WITH_CHANNELS } from './describe.js';
 import { isNodeRedisReplyError, toRedisotelError } from './errors.js';
 import type { ClientHandle, NodeRedisCluster, NodeRedisSentinel } from './internal-types.js';
 import { normalizeReply } from './reply.js';
+import { isSuppressed } from './suppress.js';
 import type { InstrumentNodeRedisOptions, NodeRedisInstrumentation } from './types.js';
 
 /** node-redis channel names (`CHANNELS` in `@redis/client/dist/lib/client/tracing`). */
@@ -22,31 +20,6 @@ export const CHANNELS = {
   connect: 'node-redis:connect',
   error: 'node-redis:error',
 } as const;
-
-/**
- * Marks commands this adapter sends on cluster and sentinel clients, whose node-redis `start` event
- * fires after an `await` inside the client (slot lookup, lease): a synchronous flag cannot reach it,
- * an AsyncLocalStorage does (with or without an OpenTelemetry context manager). Shared through
- * `globalThis` so the ESM and CJS builds of this package agree.
- */
-const SCOPE_KEY = Symbol.for('redisotel.node-redis.adapter-scope');
-const globals = globalThis as unknown as Record<symbol, AsyncLocalStorage<true> | undefined>;
-globals[SCOPE_KEY] ??= new AsyncLocalStorage<true>();
-const adapterScope: AsyncLocalStorage<true> = globals[SCOPE_KEY];
-
-/**
- * Run one send of the adapter so that `instrumentNodeRedis` on the same client skips it (the
- * `RedisLike` telemetry hook records it already). `async`: also covers events published after an
- * `await` inside node-redis (cluster routing, sentinel leases).
- * @internal
- */
-export function suppressChannelTracing<T>(fn: () => T, async = false): T {
-  return async ? adapterScope.run(true, runWithoutChannelTracing, fn) : runWithoutChannelTracing(fn);
-}
-
-function isSuppressed(): boolean {
-  return isChannelTracingSuppressed() || adapterScope.getStore() === true;
-}
 
 interface CommandContext {
   command: string;
