@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { RedisDescription, RedisNode } from '@redisotel/core-hooks';
 import { describeValue } from '@redisotel/core-hooks';
 import type {
@@ -62,7 +63,8 @@ export function detectClient(value: unknown, caller: string): DetectedClient {
     const sentinels = (client as IoredisRedis).options.sentinels;
     kind = Array.isArray(sentinels) && sentinels.length > 0 ? 'sentinel' : 'standalone';
   }
-  return { kind, client, Command: commandClassOf(client, caller), version: libraryVersion(client) };
+  const Command = commandClassOf(client, caller);
+  return { kind, client, Command, version: libraryVersion(client, Command) };
 }
 
 /**
@@ -87,30 +89,32 @@ function commandClassOf(client: IoredisAny, caller: string): IoredisCommandConst
 const versions = new WeakMap<object, string>();
 
 /**
- * The version of the ioredis copy that made `client`, read from that copy's package.json: the module
- * whose export is the client's class (or one of its ancestors) is looked up in the CommonJS cache
- * (ioredis is CommonJS, also when imported from ESM). Falls back to resolving `ioredis` from the
- * working directory, then to `'unknown'`.
+ * The version of the ioredis copy that made `client`, read from that copy's package.json. The copy
+ * is found (1) in the CommonJS cache, as the module whose exported class has the client in its
+ * prototype chain (ioredis is CommonJS, also when imported from ESM), else (2) from the file named in the
+ * stack of an error thrown inside that copy's `Command` constructor (module runners such as vitest may
+ * load a second instance of a package, so class identity is not always available). Falls back to
+ * resolving `ioredis` from the working directory, then to `'unknown'`.
  */
-export function libraryVersion(client: IoredisAny): string {
-  const clientClass = (client as { constructor?: unknown }).constructor;
-  if (typeof clientClass !== 'function') return 'unknown';
-  const cached = versions.get(clientClass);
+export function libraryVersion(client: IoredisAny, Command: IoredisCommandConstructor): string {
+  // ioredis mixes EventEmitter into its classes, `constructor` included: compare prototypes instead.
+  const prototype = Object.getPrototypeOf(client) as object;
+  const cached = versions.get(prototype);
   if (cached !== undefined) return cached;
   let version: string | undefined;
   try {
     const require = createRequire(join(process.cwd(), 'noop.js'));
-    const classes = new Set<unknown>();
-    for (let c: unknown = clientClass; typeof c === 'function' && c !== Function.prototype; ) {
-      classes.add(c);
-      c = Object.getPrototypeOf(c);
-    }
     for (const [filename, module] of Object.entries(require.cache)) {
       if (!/[\\/]built[\\/](Redis|cluster[\\/]index)\.js$/.test(filename)) continue;
       const exported = (module?.exports as { default?: unknown } | undefined)?.default;
-      if (!classes.has(exported)) continue;
+      if (typeof exported !== 'function' || !Object.prototype.isPrototypeOf.call(exported.prototype, client))
+        continue;
       version = readIoredisVersion(dirname(filename));
       if (version !== undefined) break;
+    }
+    if (version === undefined) {
+      const file = commandModuleFile(Command);
+      if (file !== undefined) version = readIoredisVersion(dirname(file));
     }
     if (version === undefined) {
       const pkg = require('ioredis/package.json') as { version?: unknown };
@@ -120,8 +124,27 @@ export function libraryVersion(client: IoredisAny): string {
     // Unusual module setups (bundled ioredis): fall through to 'unknown'.
   }
   version ??= 'unknown';
-  versions.set(clientClass, version);
+  versions.set(prototype, version);
   return version;
+}
+
+/** The file of ioredis' `Command` module, from the stack of an error its constructor throws. */
+function commandModuleFile(Command: IoredisCommandConstructor): string | undefined {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 5;
+  let stack = '';
+  try {
+    // `args` must be an array: `null.flat()` throws inside the constructor, naming its file.
+    new Command('ping', null as unknown as unknown[]);
+  } catch (error) {
+    stack = error instanceof Error ? (error.stack ?? '') : '';
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  const match = /((?:file:\/\/)?[^\s()]*[\\/]built[\\/]Command\.js):\d+:\d+/.exec(stack);
+  if (match === null) return undefined;
+  const location = match[1]!;
+  return location.startsWith('file://') ? fileURLToPath(location) : location;
 }
 
 function readIoredisVersion(start: string): string | undefined {

@@ -20,6 +20,9 @@ const PAIR_COMMANDS = new Set([
   'vsim',
 ]);
 
+/** Commands whose RESP3 reply is a double (a number with `replyMapping: 'resp3'`) where RESP2 has a string. */
+const DOUBLE_COMMANDS = new Set(['zscore', 'zmscore', 'zincrby']);
+
 /** Commands whose RESP3 reply is a map of streams where RESP2 has `[[stream, entries], …]`. */
 const STREAM_READ_COMMANDS = new Set(['xread', 'xreadgroup']);
 
@@ -46,7 +49,17 @@ export function normalizeReply(
       ]);
     }
     if (PAIR_COMMANDS.has(name) && Array.isArray(value) && value.some(Array.isArray)) {
-      return normalizeValue(value.flat(1), name, binary);
+      // `[member, score]` pairs: the score is a RESP3 double, a string in RESP2.
+      return value
+        .flat(1)
+        .map((item) => (typeof item === 'number' ? String(item) : normalizeValue(item, name, binary)));
+    }
+    if (DOUBLE_COMMANDS.has(name)) {
+      if (typeof value === 'number') return String(value);
+      if (Array.isArray(value))
+        return value.map((item) =>
+          typeof item === 'number' ? String(item) : normalizeValue(item, name, binary),
+        );
     }
   }
   return normalizeValue(value, name, binary);

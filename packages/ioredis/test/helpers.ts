@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import {
+  type ClusterHandle,
+  type SentinelHandle,
+  type StandaloneHandle,
+  startRedis,
+} from '@redisotel/testing';
+import IoredisV6, { Cluster as ClusterV6 } from 'ioredis';
+import IoredisV5, { Cluster as ClusterV5 } from 'ioredis-v5';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+
+/** One supported ioredis major, by its classes. */
+export interface IoredisModuleCase {
+  readonly name: string;
+  readonly major: 5 | 6;
+  readonly version: string;
+  readonly Redis: typeof IoredisV6;
+  readonly Cluster: typeof ClusterV6;
+}
+
+/** Every ioredis major the adapter supports: each behaviour test runs against both. */
+export const MODULES: readonly IoredisModuleCase[] = [
+  { name: 'ioredis 6', major: 6, version: '6.0.0', Redis: IoredisV6, Cluster: ClusterV6 },
+  {
+    name: 'ioredis 5',
+    major: 5,
+    version: '5.11.1',
+    Redis: IoredisV5 as unknown as typeof IoredisV6,
+    Cluster: ClusterV5 as unknown as typeof ClusterV6,
+  },
+];
+
+/** A key prefix unique to this test run, hash-tagged so every key lands in one cluster slot. */
+export function prefix(tag = randomBytes(4).toString('hex')): string {
+  return `{io-${tag}}:`;
+}
+
+/** Fail the test file when anything rejects unhandled while it runs (the adapter must never leave one). */
+export function trackUnhandledRejections(): { readonly reasons: unknown[] } {
+  const reasons: unknown[] = [];
+  const onRejection = (reason: unknown) => {
+    reasons.push(reason);
+  };
+  beforeAll(() => {
+    process.on('unhandledRejection', onRejection);
+  });
+  afterEach(() => {
+    expect(reasons, 'unhandled rejections').toEqual([]);
+  });
+  afterAll(() => {
+    process.off('unhandledRejection', onRejection);
+  });
+  return { reasons };
+}
+
+/** Spawned servers only: never the system Redis on 6379, never `REDIS_URL`. */
+const SOURCES = ['binary'] as const;
+
+export function startStandalone(serverArgs: readonly string[] = []): Promise<StandaloneHandle> {
+  return startRedis({ topology: 'standalone', sources: SOURCES, serverArgs }) as Promise<StandaloneHandle>;
+}
+
+export function startCluster(): Promise<ClusterHandle> {
+  return startRedis({ topology: 'cluster', sources: SOURCES }) as Promise<ClusterHandle>;
+}
+
+export function startSentinel(): Promise<SentinelHandle> {
+  return startRedis({ topology: 'sentinel', sources: SOURCES, downAfterMs: 1000 }) as Promise<SentinelHandle>;
+}
+
+/** A short pause for reconnect-driven tests (never asserted as a duration). */
+export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Poll `check` until it returns true (or throw after `timeoutMs`). */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // keep polling
+    }
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await pause(50);
+  }
+}
+
+let contextManagerInstalled = false;
+
+/** An in-memory tracer provider (and the async-hooks context manager, once, for parenting). */
+export function memoryTracing(): {
+  provider: BasicTracerProvider;
+  exporter: InMemorySpanExporter;
+  spans(): ReadableSpan[];
+} {
+  if (!contextManagerInstalled) {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    contextManagerInstalled = true;
+  }
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  return { provider, exporter, spans: () => exporter.getFinishedSpans() };
+}
