@@ -10,7 +10,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** The Redis image the container path runs. */
 export const REDIS_IMAGE = 'redis:7.4-alpine';
 
-/** Whether a Docker engine looks reachable: `DOCKER_HOST` is set or `/var/run/docker.sock` exists. @internal */
+/** Whether a Docker engine looks reachable for the testcontainers path: `DOCKER_HOST` is set or `/var/run/docker.sock` exists. */
 export function dockerAvailable(
   env: Env,
   socketExists: (path: string) => boolean = existsSync,

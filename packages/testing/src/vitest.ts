@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { PROVIDED_KEY, type ProvidedRedisDeployments } from './provided-context.js';
+import type {
+  ClusterDeployment,
+  RedisTopologyName,
+  SentinelDeployment,
+  StandaloneDeployment,
+} from './types.js';
+
+export type { ProvidedRedisDeployments } from './provided-context.js';
+
+/** The plain-data deployment of each topology. */
+export interface DeploymentOf {
+  standalone: StandaloneDeployment;
+  cluster: ClusterDeployment;
+  sentinel: SentinelDeployment;
+}
+
+/** What {@link useRedisDeployment} returns. */
+export interface UsedRedisDeployment<T extends RedisTopologyName> {
+  /** The deployment the global setup started (plain data: addresses, roles, version). */
+  readonly deployment: DeploymentOf[T];
+  /**
+   * A key prefix unique to this call (call it once per test file): `{t1a2b3c4d}:` on a cluster (a hash
+   * tag, so multi-key commands stay in one slot), `t1a2b3c4d:` elsewhere. Never `FLUSHDB` a shared
+   * deployment: prefix your keys instead.
+   */
+  readonly keyPrefix: string;
+  /** `keyPrefix + name`. */
+  key(name: string): string;
+}
+
+const TOPOLOGIES: readonly RedisTopologyName[] = ['standalone', 'cluster', 'sentinel'];
+
+function provided(): ProvidedRedisDeployments | undefined {
+  try {
+    // Cast: see the note in global-setup.ts about the CJS declaration build.
+    return (inject as (key: string) => unknown)(PROVIDED_KEY) as ProvidedRedisDeployments | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the global setup provides `topology` (use with `describe.skipIf` for optional topologies). */
+export function hasRedisDeployment(topology: RedisTopologyName): boolean {
+  return provided()?.[topology] !== undefined;
+}
+
+/** A fresh key prefix: hash-tagged on a cluster. */
+export function uniqueKeyPrefix(topology: RedisTopologyName): string {
+  const tag = `t${randomBytes(4).toString('hex')}`;
+  return topology === 'cluster' ? `{${tag}}:` : `${tag}:`;
+}
+
+/**
+ * The deployment the `@redisotel/testing/global-setup` started for `topology`, with a key prefix unique
+ * to this call. Call it once per test file, at the top level or in `beforeAll`.
+ * @example
+ * ```ts
+ * const { deployment, key } = useRedisDeployment('cluster');
+ * const client = createCluster({ rootNodes: deployment.nodes.map((n) => ({ url: `redis://${n.host}:${n.port}` })) });
+ * await client.set(key('counter'), '1');
+ * ```
+ * @throws {Error} when the global setup is not configured, or did not start `topology` (with the reason).
+ */
+export function useRedisDeployment<T extends RedisTopologyName>(topology: T): UsedRedisDeployment<T> {
+  if (!TOPOLOGIES.includes(topology)) {
+    throw new RangeError(
+      `useRedisDeployment: topology must be one of ${TOPOLOGIES.join(', ')}, received ${JSON.stringify(topology)}`,
+    );
+  }
+  const context = provided();
+  if (!context) {
+    throw new Error(
+      "useRedisDeployment: no deployments provided. Add a global setup to the vitest project: test/global-setup.ts with `export { setup, teardown } from '@redisotel/testing/global-setup'` (or createGlobalSetup), and `globalSetup: ['./test/global-setup.ts']`.",
+    );
+  }
+  const deployment = context[topology] as DeploymentOf[T] | undefined;
+  if (!deployment) {
+    const reason =
+      context.missing[topology] ??
+      `the global setup was not asked for it (it started: ${context.requested.join(', ') || 'nothing'})`;
+    throw new Error(`useRedisDeployment: no ${topology} deployment: ${reason}`);
+  }
+  const keyPrefix = uniqueKeyPrefix(topology);
+  return { deployment, keyPrefix, key: (name) => `${keyPrefix}${name}` };
+}
