@@ -226,6 +226,8 @@ describe('no SDK registered', () => {
     drivers.push(driver);
     const redis = createRedisLike(driver);
     await redis.send({ name: 'GET', args: [`${PREFIX}lazy`], keys: [0] });
+    const blockTracer = redis.telemetry.tracer; // taken before the SDK exists, as a building block would
+    expect(blockTracer.startSpan('early').isRecording()).toBe(false);
 
     trace.setGlobalTracerProvider(capture.tracerProvider);
     metrics.setGlobalMeterProvider(capture.meterProvider);
@@ -236,6 +238,9 @@ describe('no SDK registered', () => {
       pointWith(await capture.histogramPoints(DURATION), { 'db.operation.name': 'GET' })?.value.count,
     ).toBe(1);
     expect(redis.telemetry.tracerProvider).toBe(trace.getTracerProvider());
+    expect(redis.telemetry.tracer).toBe(blockTracer);
+    blockTracer.startSpan('block operation').end();
+    expect(capture.spansNamed('block operation')).toHaveLength(1);
     expect(redis.telemetry.meterProvider).toBe(capture.meterProvider);
 
     trace.disable();

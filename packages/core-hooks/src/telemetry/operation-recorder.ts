@@ -293,10 +293,10 @@ class Recorder implements OperationRecorder {
         return tracker.currentMeterProvider();
       },
       get tracer(): Tracer {
-        return tracker.currentTracerProvider().getTracer(INSTRUMENTATION_SCOPE, VERSION);
+        return tracker.scopeTracer();
       },
       get meter(): Meter {
-        return tracker.currentMeterProvider().getMeter(INSTRUMENTATION_SCOPE, VERSION);
+        return tracker.scopeMeter();
       },
     };
     this.defaultPoolName = poolName(target);

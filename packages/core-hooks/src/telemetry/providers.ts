@@ -64,6 +64,27 @@ export class ProviderTracker<Instruments> {
     return this.meterProvider ?? metrics.getMeterProvider();
   }
 
+  private handleTracer: [TracerProvider, Tracer] | undefined;
+  private handleMeter: [MeterProvider, Meter] | undefined;
+
+  /** The core-hooks tracer of the current provider (cached per provider, for building blocks). */
+  scopeTracer(): Tracer {
+    const provider = this.currentTracerProvider();
+    if (this.handleTracer?.[0] !== provider) {
+      this.handleTracer = [provider, provider.getTracer(INSTRUMENTATION_SCOPE, VERSION)];
+    }
+    return this.handleTracer[1];
+  }
+
+  /** The core-hooks meter of the current provider (cached per provider, for building blocks). */
+  scopeMeter(): Meter {
+    const provider = this.currentMeterProvider();
+    if (this.handleMeter?.[0] !== provider) {
+      this.handleMeter = [provider, provider.getMeter(INSTRUMENTATION_SCOPE, VERSION)];
+    }
+    return this.handleMeter[1];
+  }
+
   /** Re-check the providers; returns whether anything at all would be recorded. */
   refresh(): boolean {
     if (this.tracing) {
