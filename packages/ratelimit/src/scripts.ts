@@ -1,0 +1,372 @@
+import { defineScript, type RedisScript } from '@redisotel/core-hooks';
+import type { RateLimitAlgorithm } from './types.js';
+
+/*
+ * One script per algorithm, all with the same calling convention so one TypeScript path runs them:
+ *
+ *   KEYS = [state key of limit 1, …, state key of limit n, block key]
+ *   ARGV = [mode, cost, blockMs, n, limit1, windowMs1, burst1, …, limitN, windowMsN, burstN]
+ *   mode: 1 consume, 2 peek (cost 1, writes nothing), 3 penalty (add cost), 4 reward (give back cost)
+ *
+ * Reply: [allowed, blocked, remaining1, resetAfterMs1, retryAfterMs1, …] with blocked = 0 (no block),
+ * 1 (the key was already blocked) or 2 (this denied consume started a block of blockMs); a retry of -1
+ * means the cost can never be admitted by that limit.
+ *
+ * Time is Redis' own: `TIME` once per call, in milliseconds with microsecond precision. Each algorithm
+ * defines load(i) (read the state of limit i), need(i, c) (0 when c units fit now, else the wait in ms,
+ * -1 when never), apply(i, c) (add c units, c < 0 gives back, and persist) and report(i) (remaining,
+ * resetAfterMs). A consume checks every limit first and writes only when all admit: all-or-nothing.
+ * Lua numbers are formatted explicitly (`%.17g`), never through Lua's default 14-digit conversion,
+ * which would round millisecond timestamps.
+ */
+
+const PRELUDE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local mode = tonumber(ARGV[1])
+local cost = tonumber(ARGV[2])
+local block_ms = tonumber(ARGV[3])
+local n = tonumber(ARGV[4])
+local L, W, B = {}, {}, {}
+for i = 1, n do
+  L[i] = tonumber(ARGV[2 + 3 * i])
+  W[i] = tonumber(ARGV[3 + 3 * i])
+  B[i] = tonumber(ARGV[4 + 3 * i])
+end
+local function fmt(x) return string.format('%.17g', x) end
+`;
+
+const DRIVER = `
+if mode <= 2 then
+  local bttl = redis.call('PTTL', KEYS[n + 1])
+  if bttl > 0 then
+    local out = {0, 1}
+    for i = 1, n do
+      out[3 * i] = 0
+      out[3 * i + 1] = bttl
+      out[3 * i + 2] = bttl
+    end
+    return out
+  end
+end
+for i = 1, n do load(i) end
+local allowed, blocked = 1, 0
+local retry = {}
+if mode <= 2 then
+  local impossible = false
+  for i = 1, n do
+    local w = need(i, cost)
+    if w ~= 0 then
+      allowed = 0
+      if w < 0 then impossible = true end
+    end
+    retry[i] = w
+  end
+  if mode == 1 then
+    if allowed == 1 then
+      if cost > 0 then
+        for i = 1, n do apply(i, cost) end
+      end
+    elseif block_ms > 0 and not impossible then
+      redis.call('SET', KEYS[n + 1], '1', 'PX', block_ms)
+      blocked = 2
+    end
+  end
+else
+  local delta = cost
+  if mode == 4 then delta = -cost end
+  for i = 1, n do apply(i, delta) end
+  for i = 1, n do
+    local w = need(i, 1)
+    if w ~= 0 then allowed = 0 end
+    retry[i] = w
+  end
+end
+local out = {allowed, blocked}
+for i = 1, n do
+  local remaining, reset = report(i)
+  local w = retry[i]
+  if w > 0 then w = math.max(1, math.ceil(w)) end
+  if reset > 0 then reset = math.max(1, math.ceil(reset)) else reset = 0 end
+  out[3 * i] = math.max(0, math.floor(remaining))
+  out[3 * i + 1] = reset
+  out[3 * i + 2] = w
+end
+return out
+`;
+
+// A counter that starts at the first admitted unit and expires windowMs later (Redis' expiry clock).
+const FIXED_WINDOW = `
+local C, TTL = {}, {}
+local function load(i)
+  local v = redis.call('GET', KEYS[i])
+  if v then
+    C[i] = tonumber(v) or 0
+    local p = redis.call('PTTL', KEYS[i])
+    if p < 0 then p = -1 end
+    TTL[i] = p
+  else
+    C[i] = 0
+    TTL[i] = -2
+  end
+end
+local function need(i, c)
+  if c > L[i] then return -1 end
+  if C[i] + c <= L[i] then return 0 end
+  if TTL[i] > 0 then return TTL[i] end
+  return W[i]
+end
+local function apply(i, c)
+  local v = C[i] + c
+  if v < 0 then v = 0 end
+  if TTL[i] == -2 then
+    if v > 0 then
+      redis.call('SET', KEYS[i], v, 'PX', W[i])
+      TTL[i] = W[i]
+    end
+  elseif TTL[i] == -1 then
+    redis.call('SET', KEYS[i], v, 'PX', W[i])
+    TTL[i] = W[i]
+  else
+    redis.call('SET', KEYS[i], v, 'KEEPTTL')
+  end
+  C[i] = v
+end
+local function report(i)
+  local reset = 0
+  if C[i] > 0 then
+    if TTL[i] > 0 then reset = TTL[i] else reset = W[i] end
+  end
+  return L[i] - C[i], reset
+end
+`;
+
+// Two counters in one hash: the current aligned window (w, c) and the previous one (p), weighted by how
+// much of the previous window still overlaps the sliding window that ends now.
+const SLIDING_WINDOW = `
+local CW, CUR, PREV, EL, EX = {}, {}, {}, {}, {}
+local function load(i)
+  local w = W[i]
+  local cw = math.floor(now / w)
+  local h = redis.call('HMGET', KEYS[i], 'w', 'c', 'p')
+  local sw = tonumber(h[1])
+  local c = tonumber(h[2]) or 0
+  local p = tonumber(h[3]) or 0
+  if sw == nil then
+    c, p = 0, 0
+  elseif sw ~= cw then
+    if sw == cw - 1 then p = c else p = 0 end
+    c = 0
+  end
+  CW[i], CUR[i], PREV[i], EL[i], EX[i] = cw, c, p, now - cw * w, sw ~= nil
+end
+local function used(i)
+  return PREV[i] * (1 - EL[i] / W[i]) + CUR[i]
+end
+local function need(i, c)
+  local l, w = L[i], W[i]
+  if c > l then return -1 end
+  if used(i) + c <= l then return 0 end
+  if CUR[i] + c <= l then
+    return w * (1 - (l - CUR[i] - c) / PREV[i]) - EL[i]
+  end
+  local e = w * (1 - (l - c) / CUR[i])
+  if e < 0 then e = 0 end
+  return w - EL[i] + e
+end
+local function apply(i, c)
+  local cur, p = CUR[i] + c, PREV[i]
+  if cur < 0 then
+    p = p + cur
+    if p < 0 then p = 0 end
+    cur = 0
+  end
+  CUR[i], PREV[i] = cur, p
+  if cur == 0 and p == 0 then
+    if EX[i] then redis.call('DEL', KEYS[i]) end
+    return
+  end
+  redis.call('HSET', KEYS[i], 'w', string.format('%d', CW[i]), 'c', cur, 'p', p)
+  redis.call('PEXPIRE', KEYS[i], math.ceil(2 * W[i] - EL[i]))
+end
+local function report(i)
+  local reset = 0
+  if CUR[i] > 0 then reset = 2 * W[i] - EL[i] elseif PREV[i] > 0 then reset = W[i] - EL[i] end
+  return math.floor(L[i] - used(i) + 1e-9), reset
+end
+`;
+
+// Exact: one sorted-set entry per admitted unit, scored by its time. The member '#' holds a sequence
+// (as a negative score, outside every time range) that makes entry names unique.
+const SLIDING_LOG = `
+local CNT, NEWEST = {}, {}
+local function cutoff(i) return '(' .. fmt(now - W[i]) end
+local function load(i)
+  if mode == 2 then
+    CNT[i] = redis.call('ZCOUNT', KEYS[i], cutoff(i), '+inf')
+  else
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, fmt(now - W[i]))
+    local card = redis.call('ZCARD', KEYS[i])
+    if card > 0 then CNT[i] = card - 1 else CNT[i] = 0 end
+  end
+end
+local function need(i, c)
+  if c > L[i] then return -1 end
+  local k = CNT[i] + c - L[i]
+  if k <= 0 then return 0 end
+  local e = redis.call('ZRANGE', KEYS[i], cutoff(i), '+inf', 'BYSCORE', 'LIMIT', k - 1, 1, 'WITHSCORES')
+  if e[2] == nil then return W[i] end
+  return tonumber(e[2]) + W[i] - now
+end
+local function apply(i, c)
+  if c > 0 then
+    local last = -tonumber(redis.call('ZINCRBY', KEYS[i], -c, '#'))
+    local score = fmt(now)
+    local first = last - c + 1
+    while first <= last do
+      local chunk = math.min(last, first + 499)
+      local args = {}
+      for m = first, chunk do
+        args[#args + 1] = score
+        args[#args + 1] = string.format('%d', m)
+      end
+      redis.call('ZADD', KEYS[i], unpack(args))
+      first = chunk + 1
+    end
+    redis.call('PEXPIRE', KEYS[i], math.ceil(W[i]))
+    CNT[i] = CNT[i] + c
+    NEWEST[i] = now
+  elseif c < 0 then
+    local k = math.min(-c, CNT[i])
+    if k > 0 then
+      redis.call('ZPOPMAX', KEYS[i], k)
+      CNT[i] = CNT[i] - k
+    end
+    NEWEST[i] = nil
+  end
+end
+local function report(i)
+  local reset = 0
+  if CNT[i] > 0 then
+    local newest = NEWEST[i]
+    if newest == nil then
+      local e = redis.call('ZRANGE', KEYS[i], '+inf', cutoff(i), 'BYSCORE', 'REV', 'LIMIT', 0, 1, 'WITHSCORES')
+      if e[2] ~= nil then newest = tonumber(e[2]) else newest = now end
+    end
+    reset = newest + W[i] - now
+  end
+  return L[i] - CNT[i], reset
+end
+`;
+
+// Tokens (t) and the time they were counted (u) in one hash; refilled at limit / windowMs per ms up
+// to burst. A full bucket is no state at all: the key expires when it would be full.
+const TOKEN_BUCKET = `
+local TK, EX = {}, {}
+local function rate(i) return L[i] / W[i] end
+local function load(i)
+  local h = redis.call('HMGET', KEYS[i], 't', 'u')
+  local tk = tonumber(h[1])
+  EX[i] = tk ~= nil
+  if tk == nil then
+    tk = B[i]
+  else
+    local el = now - (tonumber(h[2]) or now)
+    if el < 0 then el = 0 end
+    tk = math.min(B[i], tk + el * rate(i))
+  end
+  TK[i] = tk
+end
+local function need(i, c)
+  if c > B[i] then return -1 end
+  if TK[i] + 1e-9 >= c then return 0 end
+  return (c - TK[i]) / rate(i)
+end
+local function apply(i, c)
+  local tk = TK[i] - c
+  if tk > B[i] then tk = B[i] end
+  TK[i] = tk
+  if tk >= B[i] then
+    if EX[i] then redis.call('DEL', KEYS[i]) end
+    return
+  end
+  redis.call('HSET', KEYS[i], 't', fmt(tk), 'u', fmt(now))
+  redis.call('PEXPIRE', KEYS[i], math.max(1, math.ceil((B[i] - tk) / rate(i))))
+  EX[i] = true
+end
+local function report(i)
+  local reset = 0
+  if TK[i] < B[i] then reset = (B[i] - TK[i]) / rate(i) end
+  return math.floor(TK[i] + 1e-9), reset
+end
+`;
+
+// The theoretical arrival time (TAT) of the next request, one string per key. Requests are spaced
+// T = windowMs / limit apart; up to burst of them may arrive at once (tolerance burst × T).
+const GCRA = `
+local TAT, EX = {}, {}
+local function period(i) return W[i] / L[i] end
+local function load(i)
+  local v = redis.call('GET', KEYS[i])
+  local tat = tonumber(v)
+  EX[i] = tat ~= nil
+  if tat == nil or tat < now then tat = now end
+  TAT[i] = tat
+end
+local function need(i, c)
+  if c > B[i] then return -1 end
+  local allow_at = TAT[i] + c * period(i) - B[i] * period(i)
+  if allow_at <= now + 1e-6 then return 0 end
+  return allow_at - now
+end
+local function apply(i, c)
+  local tat = TAT[i] + c * period(i)
+  if tat < now then tat = now end
+  TAT[i] = tat
+  if tat - now < 1e-3 then
+    if EX[i] then redis.call('DEL', KEYS[i]) end
+    return
+  end
+  redis.call('SET', KEYS[i], fmt(tat), 'PX', math.max(1, math.ceil(tat - now)))
+  EX[i] = true
+end
+local function report(i)
+  local T = period(i)
+  local remaining = math.floor((B[i] * T - (TAT[i] - now)) / T + 1e-9)
+  if remaining > B[i] then remaining = B[i] end
+  return remaining, TAT[i] - now
+end
+`;
+
+const BODIES: Record<RateLimitAlgorithm, string> = {
+  'fixed-window': FIXED_WINDOW,
+  'sliding-window': SLIDING_WINDOW,
+  'sliding-log': SLIDING_LOG,
+  'token-bucket': TOKEN_BUCKET,
+  gcra: GCRA,
+};
+
+/** The Lua script of each algorithm, SHA computed once. */
+export const SCRIPTS: Readonly<Record<RateLimitAlgorithm, RedisScript>> = Object.freeze(
+  Object.fromEntries(
+    (Object.keys(BODIES) as RateLimitAlgorithm[]).map((algorithm) => [
+      algorithm,
+      defineScript({
+        name: `ratelimit_${algorithm.replace('-', '_')}`,
+        source: `${PRELUDE}${BODIES[algorithm]}${DRIVER}`,
+      }),
+    ]),
+  ) as Record<RateLimitAlgorithm, RedisScript>,
+);
+
+/** The script modes (ARGV[1]). */
+export const MODE = { consume: 1, peek: 2, penalty: 3, reward: 4 } as const;
+
+/** The short code of each algorithm in key names. */
+export const KEY_CODES: Readonly<Record<RateLimitAlgorithm, string>> = {
+  'fixed-window': 'fw',
+  'sliding-window': 'sw',
+  'sliding-log': 'sl',
+  'token-bucket': 'tb',
+  gcra: 'gcra',
+};
