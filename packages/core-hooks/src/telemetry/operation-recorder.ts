@@ -47,9 +47,8 @@ import type {
   RedisTelemetryOptions,
   TelemetryHandle,
 } from '../types.js';
-import { VERSION } from '../version.js';
 import { type ResolvedTelemetryOptions, resolveTelemetryOptions } from './options.js';
-import { INSTRUMENTATION_SCOPE, ProviderTracker } from './providers.js';
+import { ProviderTracker } from './providers.js';
 import { commandKeyPositions, sanitizeCommand, truncate } from './sanitize.js';
 
 /** A server endpoint: `server.address` / `server.port`, or a `network.peer.*` pair. */
