@@ -897,7 +897,10 @@ class RedisCache implements Cache {
           .with(spanContext, () =>
             this.#resolve(key, loader as Loader<unknown>, call, deferred, span, spanContext),
           )
-          .catch((error: unknown) => deferred.reject(error))
+          .catch((error: unknown) => {
+            if (this.#flights.get(key) === started) this.#flights.delete(key);
+            deferred.reject(error);
+          })
           .finally(() => {
             if (this.#flights.get(key) === started) this.#flights.delete(key);
           });
@@ -980,7 +983,7 @@ class RedisCache implements Cache {
     staleValue: unknown,
     token: string,
     span: Span | undefined,
-    onValue: (value: unknown) => void,
+    onValue: (value: unknown, willStore: boolean) => void,
   ): Promise<void> {
     let value: unknown;
     try {
@@ -995,8 +998,9 @@ class RedisCache implements Cache {
       if (token !== '') await this.#release(key, token);
       throw error;
     }
-    onValue(value);
-    if (this.#storable(value)) {
+    const storable = this.#storable(value);
+    onValue(value, storable);
+    if (storable) {
       let stored = false;
       try {
         stored = await this.#store(key, value, call, token, span, 'getOrLoad');
@@ -1070,6 +1074,17 @@ class RedisCache implements Cache {
     const token = distributed !== undefined ? randomBytes(12).toString('base64url') : '';
     const deadline = distributed !== undefined ? performance.now() + distributed.waitMs : 0;
     let leaseWaited = false;
+    // Settle the callers. The flight stays joinable only while the loaded value is being written, so a
+    // caller arriving after the answer either joins that write or reads what it wrote.
+    const finish = (outcome: Outcome, writePending = false) => {
+      if (!writePending && this.#flights.get(key) === deferred.promise) this.#flights.delete(key);
+      deferred.resolve(outcome);
+    };
+    const loaded = (value: unknown, willStore: boolean) =>
+      finish(
+        { value, result: 'miss', tier: undefined, loaded: true, leaseWaited, size: undefined },
+        willStore,
+      );
 
     for (;;) {
       const waiter = distributed !== undefined ? this.#addWaiter(key) : undefined;
@@ -1080,23 +1095,14 @@ class RedisCache implements Cache {
         if (waiter) this.#removeWaiter(key, waiter);
         // Redis failed: the loader answers; the write is attempted and dropped if Redis is still down.
         this.#recordError(span, 'getOrLoad', errorType(error), error);
-        await this.#loadThenStore(key, loader, call, undefined, '', span, (value) =>
-          deferred.resolve({
-            value,
-            result: 'miss',
-            tier: undefined,
-            loaded: true,
-            leaseWaited,
-            size: undefined,
-          }),
-        );
+        await this.#loadThenStore(key, loader, call, undefined, '', span, loaded);
         return;
       }
       const entry = read.entry;
       if (entry?.fresh) {
         if (waiter) this.#removeWaiter(key, waiter);
         this.#fillL1(key, entry, read.nowUs, epoch);
-        deferred.resolve({
+        finish({
           value: entry.value,
           result: 'hit',
           tier: 'redis',
@@ -1120,7 +1126,7 @@ class RedisCache implements Cache {
         const mayLoad = distributed === undefined || read.lease === 1;
         const leaseToken = read.lease === 1 ? token : '';
         if (!mayLoad || call.softTimeoutMs === undefined || this.#refreshing.has(key)) {
-          deferred.resolve(staleOutcome);
+          finish(staleOutcome);
           if (mayLoad) context.with(spanContext, () => this.#refresh(key, loader, call, entry, leaseToken));
           return;
         }
@@ -1129,29 +1135,22 @@ class RedisCache implements Cache {
         const timer = setTimeout(() => {
           if (settled) return;
           settled = true;
-          deferred.resolve(staleOutcome);
+          finish(staleOutcome, true);
         }, call.softTimeoutMs);
         timer.unref();
         this.#refreshing.add(key);
         try {
-          await this.#loadThenStore(key, loader, call, entry.value, leaseToken, span, (value) => {
+          await this.#loadThenStore(key, loader, call, entry.value, leaseToken, span, (value, willStore) => {
             if (settled) return;
             settled = true;
             clearTimeout(timer);
-            deferred.resolve({
-              value,
-              result: 'miss',
-              tier: undefined,
-              loaded: true,
-              leaseWaited,
-              size: undefined,
-            });
+            loaded(value, willStore);
           });
         } catch {
           clearTimeout(timer);
           if (!settled) {
             settled = true;
-            deferred.resolve(staleOutcome);
+            finish(staleOutcome);
           }
         } finally {
           this.#refreshing.delete(key);
@@ -1171,16 +1170,7 @@ class RedisCache implements Cache {
         // Waited long enough: load without the lease.
       }
       if (waiter) this.#removeWaiter(key, waiter);
-      await this.#loadThenStore(key, loader, call, undefined, read.lease === 1 ? token : '', span, (value) =>
-        deferred.resolve({
-          value,
-          result: 'miss',
-          tier: undefined,
-          loaded: true,
-          leaseWaited,
-          size: undefined,
-        }),
-      );
+      await this.#loadThenStore(key, loader, call, undefined, read.lease === 1 ? token : '', span, loaded);
       return;
     }
   }
