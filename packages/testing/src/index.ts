@@ -10,6 +10,16 @@ export {
   RespReplyError,
 } from './resp.js';
 export { HOW_TO_GET_REDIS, startRedis } from './start-redis.js';
+export {
+  type CaptureTelemetryOptions,
+  type CollectedHistogramPoint,
+  type CollectedMetric,
+  type CollectedMetrics,
+  type CollectedNumberPoint,
+  captureTelemetry,
+  type ReadableSpan,
+  type TelemetryCapture,
+} from './telemetry-capture.js';
 export type {
   ClusterDeployment,
   ClusterHandle,

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { registerPid, releasePid } from './cleanup.js';
@@ -64,8 +64,9 @@ export function logPath(directory: string): string {
   return join(directory, LOG_FILE);
 }
 
-function logTail(directory: string, lines = 15): string {
-  const file = logPath(directory);
+const OUTPUT_FILE = 'output.log';
+
+function tail(file: string, lines = 15): string {
   if (!existsSync(file)) return '';
   try {
     const text = readFileSync(file, 'utf8').trimEnd().split('\n');
@@ -139,12 +140,19 @@ export class ManagedServer implements RedisServerNode {
 
   private async launch(deadline: number): Promise<void> {
     const args = this.spec.args(this.port);
-    const child = spawn(this.spec.file, args, {
-      cwd: this.directory,
-      stdio: 'ignore',
-      detached: false,
-      windowsHide: true,
-    });
+    // stdout/stderr go to a file: configuration errors are printed there before the log file opens.
+    const output = openSync(join(this.directory, OUTPUT_FILE), 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(this.spec.file, args, {
+        cwd: this.directory,
+        stdio: ['ignore', output, output],
+        detached: false,
+        windowsHide: true,
+      });
+    } finally {
+      closeSync(output);
+    }
     let spawnError: Error | undefined;
     child.on('error', (error) => {
       spawnError = error;
@@ -172,9 +180,13 @@ export class ManagedServer implements RedisServerNode {
         );
       }
       if (child.exitCode !== null || child.signalCode !== null) {
-        const tail = logTail(this.directory);
+        const logs = [logPath(this.directory), join(this.directory, OUTPUT_FILE)]
+          .map((file) => [file, tail(file)])
+          .filter(([, text]) => text !== '')
+          .map(([file, text]) => `\n--- ${file} ---\n${text}`)
+          .join('');
         throw new RedisDeploymentError(
-          `${this.describe()} exited (${child.exitCode ?? child.signalCode}) while starting: ${this.spec.file} ${args.join(' ')}${tail ? `\n--- ${logPath(this.directory)} ---\n${tail}` : ''}`,
+          `${this.describe()} exited (${child.exitCode ?? child.signalCode}) while starting: ${this.spec.file} ${args.join(' ')}${logs}`,
         );
       }
       if (Date.now() > deadline) {

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeEach, inject } from 'vitest';
 import { PROVIDED_KEY, type ProvidedRedisDeployments } from './provided-context.js';
+import {
+  type CaptureTelemetryOptions,
+  captureTelemetry,
+  type TelemetryCapture,
+} from './telemetry-capture.js';
 import type {
   ClusterDeployment,
   RedisTopologyName,
@@ -85,4 +90,23 @@ export function useRedisDeployment<T extends RedisTopologyName>(topology: T): Us
   }
   const keyPrefix = uniqueKeyPrefix(topology);
   return { deployment, keyPrefix, key: (name) => `${keyPrefix}${name}` };
+}
+
+/**
+ * {@link captureTelemetry} wired into the current test file: reset before each test, shut down after all.
+ * Call it at the top level of a test file (or of a `describe`).
+ * @example
+ * ```ts
+ * const telemetry = useTelemetryCapture();
+ * it('traces', async () => {
+ *   // … run code with telemetry.tracerProvider …
+ *   expect(telemetry.span('GET').kind).toBe(SpanKind.CLIENT);
+ * });
+ * ```
+ */
+export function useTelemetryCapture(options?: CaptureTelemetryOptions): TelemetryCapture {
+  const capture = captureTelemetry(options);
+  beforeEach(() => capture.reset());
+  afterAll(() => capture.shutdown());
+  return capture;
 }
