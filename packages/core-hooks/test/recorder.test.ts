@@ -1,5 +1,11 @@
 import { context, metrics, SpanStatusCode, trace } from '@opentelemetry/api';
-import { connectResp, type RespConnection, type StandaloneHandle, startRedis } from '@redisotel/testing';
+import {
+  captureTelemetry,
+  connectResp,
+  type RespConnection,
+  type TelemetryCapture,
+} from '@redisotel/testing';
+import { useRedisDeployment } from '@redisotel/testing/vitest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RedisDriver } from '../src/driver.js';
 import { RedisConnectionError, RedisReplyError, RedisTimeoutError } from '../src/errors.js';
@@ -7,28 +13,24 @@ import { createRedisLike } from '../src/redis-like.js';
 import { defineScript } from '../src/script.js';
 import { createOperationRecorder, type OperationRecorder } from '../src/telemetry/operation-recorder.js';
 import { isChannelTracingSuppressed, runWithoutChannelTracing } from '../src/telemetry/suppress.js';
-import { type Capture, createCapture, installContextManager, pointWith, spanSeconds } from './capture.js';
+import { histogramPoints, numberPoints, pointWith, spanSeconds } from './helpers.js';
 import { createRespDriver, type RespDriver } from './resp-driver.js';
 
-const PREFIX = 'core-hooks:recorder:';
 const DURATION = 'db.client.operation.duration';
 
-let server: StandaloneHandle;
+const { deployment: server, keyPrefix } = useRedisDeployment('standalone');
 let connection: RespConnection;
-let capture: Capture;
+let capture: TelemetryCapture;
 const drivers: RespDriver[] = [];
 
 beforeAll(async () => {
-  installContextManager();
-  server = await startRedis({ topology: 'standalone', sources: ['binary'] });
   connection = await connectResp({ host: server.host, port: server.port });
 });
 afterAll(async () => {
   await connection?.close();
-  await server?.stop();
 });
 beforeEach(() => {
-  capture = createCapture();
+  capture = captureTelemetry();
 });
 afterEach(async () => {
   trace.disable();
@@ -65,17 +67,17 @@ describe('the diagnostics_channel path: startCommand / end around a real command
     const captured = trace.setSpan(context.active(), parent);
     const token = recorder.startCommand({
       operation: 'set',
-      args: [`${PREFIX}a`, '?'], // a client's own sanitized args are fine
+      args: [`${keyPrefix}a`, '?'], // a client's own sanitized args are fine
       server: { address: 'configured.example', port: 7000 },
       database: 2,
       context: captured,
     });
     expect(token).toBeDefined();
-    const reply = await connection.command(['SET', `${PREFIX}a`, 'v']);
+    const reply = await connection.command(['SET', `${keyPrefix}a`, 'v']);
     recorder.end(token, { reply: reply as string, peer: { address: server.host, port: server.port } });
     recorder.end(token, { error: new Error('ignored: already ended') });
     parent.end();
-    const [span] = capture.spansNamed('SET');
+    const [span] = capture.findSpans('SET');
     expect(span?.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
     expect(span?.attributes).toEqual({
       'db.system.name': 'redis',
@@ -85,12 +87,12 @@ describe('the diagnostics_channel path: startCommand / end around a real command
       'server.port': 7000,
       'network.peer.address': server.host,
       'network.peer.port': server.port,
-      'db.query.text': `SET ${PREFIX}a ?`,
+      'db.query.text': `SET ${keyPrefix}a ?`,
     });
     expect(span?.status.code).toBe(SpanStatusCode.UNSET);
-    const point = pointWith(await capture.histogramPoints(DURATION), { 'db.operation.name': 'SET' });
-    expect(point?.value.count).toBe(1);
-    expect(Math.abs((point?.value.sum ?? -1) - spanSeconds(span!))).toBeLessThan(1e-6);
+    const point = pointWith(await histogramPoints(capture, DURATION), { 'db.operation.name': 'SET' });
+    expect(point?.count).toBe(1);
+    expect(Math.abs((point?.sum ?? -1) - spanSeconds(span!))).toBeLessThan(1e-6);
   });
 
   it('FCALL and bare EVALSHA get db.stored_procedure.name from their arguments', async () => {
@@ -99,11 +101,11 @@ describe('the diagnostics_channel path: startCommand / end around a real command
     const sha = (await connection.command(['SCRIPT', 'LOAD', source])) as string;
     const token = recorder.startCommand({ operation: 'evalsha', args: [sha, 0] });
     recorder.end(token, { reply: await (connection.command(['EVALSHA', sha, 0]) as Promise<number>) });
-    const [span] = capture.spansNamed(`EVALSHA ${sha}`);
+    const [span] = capture.findSpans(`EVALSHA ${sha}`);
     expect(span?.attributes['db.stored_procedure.name']).toBe(sha);
     const fcall = recorder.startCommand({ operation: 'FCALL', args: ['myfunc', 1, 'k', 'secret'] });
     recorder.end(fcall, { error: new RedisReplyError('ERR Function not found', 'FCALL') });
-    const [fspan] = capture.spansNamed('FCALL myfunc');
+    const [fspan] = capture.findSpans('FCALL myfunc');
     expect(fspan?.attributes['db.stored_procedure.name']).toBe('myfunc');
     expect(fspan?.attributes['db.query.text']).toBe('FCALL myfunc 1 k ?');
   });
@@ -132,7 +134,7 @@ describe('the diagnostics_channel path: startCommand / end around a real command
       const token = recorder.startCommand({ operation: `CMD${index}`, args: [] });
       await connection.command(['PING']);
       recorder.end(token, { error });
-      const [span] = capture.spansNamed(`CMD${index}`);
+      const [span] = capture.findSpans(`CMD${index}`);
       expect(span?.attributes['error.type']).toBe(errorType);
       expect(span?.attributes['db.response.status_code']).toBe(statusCode);
       expect(span?.status).toEqual({ code: SpanStatusCode.ERROR, message: statusCode ?? errorType });
@@ -143,24 +145,24 @@ describe('the diagnostics_channel path: startCommand / end around a real command
   it('startBatch with only a size (ioredis MULTI) and commands inside it as child spans', async () => {
     const recorder = recorderFor({ batchCommandSpans: true });
     const batch = recorder.startBatch({ atomic: true, size: 2 });
-    const first = recorder.startCommand({ operation: 'incr', args: [`${PREFIX}n`], batch });
-    const second = recorder.startCommand({ operation: 'get', args: [`${PREFIX}n`], batch });
+    const first = recorder.startCommand({ operation: 'incr', args: [`${keyPrefix}n`], batch });
+    const second = recorder.startCommand({ operation: 'get', args: [`${keyPrefix}n`], batch });
     const replies = await Promise.all([
       connection.command(['MULTI']),
-      connection.command(['INCR', `${PREFIX}n`]),
-      connection.command(['GET', `${PREFIX}n`]),
+      connection.command(['INCR', `${keyPrefix}n`]),
+      connection.command(['GET', `${keyPrefix}n`]),
       connection.command(['EXEC']),
     ]);
     recorder.end(first, {});
     recorder.end(second, {});
     recorder.end(batch, { reply: replies[3] as string[], failedCommands: 0 });
-    const [multi] = capture.spansNamed('MULTI');
+    const [multi] = capture.findSpans('MULTI');
     expect(multi?.attributes['db.operation.batch.size']).toBe(2);
     const children = capture
       .spans()
       .filter((span) => span.parentSpanContext?.spanId === multi?.spanContext().spanId);
     expect(children.map((span) => span.name)).toEqual(['INCR', 'GET']);
-    const points = await capture.histogramPoints(DURATION);
+    const points = await histogramPoints(capture, DURATION);
     expect(points.map((point) => point.attributes['db.operation.name'])).toEqual(['MULTI']);
   });
 
@@ -169,7 +171,7 @@ describe('the diagnostics_channel path: startCommand / end around a real command
     const batch = recorder.startBatch({ atomic: false, commands: [{ name: 'GET' }, { name: 'GET' }] });
     expect(recorder.startCommand({ operation: 'GET', batch })).toBeUndefined();
     recorder.end(batch, { failedCommands: 1 });
-    const [span] = capture.spansNamed('PIPELINE GET');
+    const [span] = capture.findSpans('PIPELINE GET');
     expect(span?.attributes['redis.batch.errors']).toBe(1);
     expect(span?.attributes['db.query.text']).toBeUndefined(); // no args known
   });
@@ -179,24 +181,23 @@ describe('the diagnostics_channel path: startCommand / end around a real command
     let used = 1;
     const stop = recorder.observeConnections(() => ({ idle: 2, used }), { poolName: 'pool-a' });
     used = 3;
-    const data = await capture.metric('db.client.connection.count');
-    const points = data?.dataPoints ?? [];
+    const points = await numberPoints(capture, 'db.client.connection.count');
     expect(pointWith(points, { 'db.client.connection.state': 'idle' })?.value).toBe(2);
     expect(pointWith(points, { 'db.client.connection.state': 'used' })?.value).toBe(3);
     expect(points[0]?.attributes['db.client.connection.pool.name']).toBe('pool-a');
     stop();
     used = 9;
-    const after = await capture.metric('db.client.connection.count');
-    expect(pointWith(after?.dataPoints ?? [], { 'db.client.connection.state': 'used' })?.value).not.toBe(9);
+    const after = await numberPoints(capture, 'db.client.connection.count');
+    expect(after.map((point) => point.value)).not.toContain(9);
   });
 
   it('recordConnectionError counts with the stable error.type', async () => {
     const recorder = recorderFor();
     recorder.recordConnectionError(new RedisConnectionError('reset', 'ECONNRESET'));
     recorder.recordConnectionError(new RedisConnectionError('reset', 'ECONNRESET'));
-    const data = await capture.metric('redis.client.connection.errors');
-    expect(data?.dataPoints[0]?.value).toBe(2);
-    expect(data?.dataPoints[0]?.attributes).toEqual({
+    const [point] = await numberPoints(capture, 'redis.client.connection.errors');
+    expect(point?.value).toBe(2);
+    expect(point?.attributes).toEqual({
       'db.system.name': 'redis',
       'db.client.connection.pool.name': `${server.host}:${server.port}/0`,
       'server.address': server.host,
@@ -225,28 +226,28 @@ describe('no SDK registered', () => {
     const driver = createRespDriver({ host: server.host, port: server.port });
     drivers.push(driver);
     const redis = createRedisLike(driver);
-    await redis.send({ name: 'GET', args: [`${PREFIX}lazy`], keys: [0] });
+    await redis.send({ name: 'GET', args: [`${keyPrefix}lazy`], keys: [0] });
     const blockTracer = redis.telemetry.tracer; // taken before the SDK exists, as a building block would
     expect(blockTracer.startSpan('early').isRecording()).toBe(false);
 
     trace.setGlobalTracerProvider(capture.tracerProvider);
     metrics.setGlobalMeterProvider(capture.meterProvider);
     expect(recorder.isRecording()).toBe(true);
-    await redis.send({ name: 'GET', args: [`${PREFIX}lazy`], keys: [0] });
-    expect(capture.spansNamed('GET')).toHaveLength(1);
-    expect(
-      pointWith(await capture.histogramPoints(DURATION), { 'db.operation.name': 'GET' })?.value.count,
-    ).toBe(1);
+    await redis.send({ name: 'GET', args: [`${keyPrefix}lazy`], keys: [0] });
+    expect(capture.findSpans('GET')).toHaveLength(1);
+    expect(pointWith(await histogramPoints(capture, DURATION), { 'db.operation.name': 'GET' })?.count).toBe(
+      1,
+    );
     expect(redis.telemetry.tracerProvider).toBe(trace.getTracerProvider());
     expect(redis.telemetry.tracer).toBe(blockTracer);
     blockTracer.startSpan('block operation').end();
-    expect(capture.spansNamed('block operation')).toHaveLength(1);
+    expect(capture.findSpans('block operation')).toHaveLength(1);
     expect(redis.telemetry.meterProvider).toBe(capture.meterProvider);
 
     trace.disable();
     metrics.disable();
-    await redis.send({ name: 'GET', args: [`${PREFIX}lazy`], keys: [0] });
-    expect(capture.spansNamed('GET')).toHaveLength(1);
+    await redis.send({ name: 'GET', args: [`${keyPrefix}lazy`], keys: [0] });
+    expect(capture.findSpans('GET')).toHaveLength(1);
     expect(recorder.isRecording()).toBe(false);
   });
 

@@ -55,7 +55,7 @@ import { commandKeyPositions, sanitizeCommand, truncate } from './sanitize.js';
 export interface Endpoint {
   readonly address: string;
   /** Absent for a unix socket. */
-  readonly port?: number;
+  readonly port?: number | undefined;
 }
 
 /**
@@ -78,26 +78,26 @@ export interface CommandStart {
    * `maxQueryTextLength`). Already-sanitized arguments (a client's own `?`) are fine. Omitted: no
    * `db.query.text`.
    */
-  readonly args?: readonly RedisArgument[];
+  readonly args?: readonly RedisArgument[] | undefined;
   /** Positions in `args` of the keys; omitted: the built-in key table is used. */
-  readonly keys?: readonly number[];
+  readonly keys?: readonly number[] | undefined;
   /**
    * The script run, for `db.stored_procedure.name` and the span name `EVALSHA <name>`. Without it,
    * `FCALL`/`FCALL_RO` use the function name and `EVALSHA`/`EVALSHA_RO` the SHA from `args`.
    */
-  readonly script?: { readonly name: string };
+  readonly script?: { readonly name: string } | undefined;
   /** Overrides the recorder's configured endpoint for this command. */
-  readonly server?: Endpoint;
+  readonly server?: Endpoint | undefined;
   /** Overrides the recorder's database index for this command. */
-  readonly database?: number;
+  readonly database?: number | undefined;
   /** The parent context. @default `context.active()` at the call (capture it in a channel's `start` event) */
-  readonly context?: Context;
+  readonly context?: Context | undefined;
   /**
    * The token of the batch this command is part of (the `diagnostics_channel` path sees both). It
    * then gets a span only when `batchCommandSpans` is on, as a child of the batch span, and never a
    * metric point (a batch is one operation); otherwise `startCommand` returns `undefined`.
    */
-  readonly batch?: OperationToken;
+  readonly batch?: OperationToken | undefined;
 }
 
 /** One command of a batch, for naming and `db.query.text` (a `RedisCommand` is one). */
@@ -105,9 +105,9 @@ export interface BatchCommandStart {
   /** The command name, any case. */
   readonly name: string;
   /** The arguments after the name; omitted: the batch has no `db.query.text`. */
-  readonly args?: readonly RedisArgument[];
+  readonly args?: readonly RedisArgument[] | undefined;
   /** Positions in `args` of the keys; omitted: the built-in key table. */
-  readonly keys?: readonly number[];
+  readonly keys?: readonly number[] | undefined;
 }
 
 /** What {@link OperationRecorder.startBatch} needs to know about a pipeline or transaction. */
@@ -115,15 +115,15 @@ export interface BatchStart {
   /** `MULTI`/`EXEC` (true) or a plain pipeline (false). */
   readonly atomic: boolean;
   /** The commands, when known: they name the batch (`PIPELINE GET`) and make its `db.query.text`. */
-  readonly commands?: readonly BatchCommandStart[];
+  readonly commands?: readonly BatchCommandStart[] | undefined;
   /** The number of commands when `commands` is not given (a channel that only reports a size). */
-  readonly size?: number;
+  readonly size?: number | undefined;
   /** Overrides the recorder's configured endpoint for this batch. */
-  readonly server?: Endpoint;
+  readonly server?: Endpoint | undefined;
   /** Overrides the recorder's database index for this batch. */
-  readonly database?: number;
+  readonly database?: number | undefined;
   /** The parent context. @default `context.active()` at the call */
-  readonly context?: Context;
+  readonly context?: Context | undefined;
 }
 
 /** What {@link OperationRecorder.startConnect} needs to know about a connection being made. */
@@ -131,11 +131,11 @@ export interface ConnectStart {
   /** The address being connected to. */
   readonly address: string;
   /** The port; absent for a unix socket. */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /** `command` for the client's connections, `subscriber` for the dedicated subscriber connection. */
-  readonly purpose?: 'command' | 'subscriber';
+  readonly purpose?: 'command' | 'subscriber' | undefined;
   /** The parent context. @default `context.active()` at the call */
-  readonly context?: Context;
+  readonly context?: Context | undefined;
 }
 
 /** How an operation ended, for {@link OperationRecorder.end}. */
@@ -149,13 +149,13 @@ export interface OperationOutcome {
    */
   readonly error?: unknown;
   /** The reply of a command (passed to `responseHook`). */
-  readonly reply?: RedisReply;
+  readonly reply?: RedisReply | undefined;
   /** A batch's per-command results: failed ones are counted in `redis.batch.errors`. */
-  readonly results?: readonly BatchResult[];
+  readonly results?: readonly BatchResult[] | undefined;
   /** For a batch whose `results` are not available: how many of its commands failed. */
-  readonly failedCommands?: number;
+  readonly failedCommands?: number | undefined;
   /** The node that served the operation (`network.peer.address`/`network.peer.port`). */
-  readonly peer?: Endpoint;
+  readonly peer?: Endpoint | undefined;
 }
 
 /** A connection pool's connections by state, for `db.client.connection.count`. */
@@ -170,7 +170,7 @@ export interface ObserveConnectionsOptions {
    * `db.client.connection.pool.name`; keep it low-cardinality and unique per pool.
    * @default `server.address:server.port/db.namespace` of the recorder's target
    */
-  readonly poolName?: string;
+  readonly poolName?: string | undefined;
 }
 
 declare const OPERATION_TOKEN: unique symbol;
