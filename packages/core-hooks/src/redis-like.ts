@@ -90,8 +90,14 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
     },
     send(command: RedisCommand, sendOptions?: SendOptions): Promise<RedisReply> {
       const info: CommandInfo = { operation: command.name.toUpperCase() };
-      if (requiresSameSlot && command.keys !== undefined && command.keys.length > 1)
-        assertSameSlot([command], 'command');
+      if (requiresSameSlot && command.keys !== undefined && command.keys.length > 1) {
+        try {
+          assertSameSlot([command], 'command');
+        } catch (error) {
+          // A rejected promise, like batch() and runScript(): callers await, they do not try/catch.
+          return Promise.reject(error);
+        }
+      }
       return withDeadline(chains.process(command, info), sendOptions);
     },
     batch(
