@@ -197,8 +197,9 @@ const FACTORIES: Record<RateLimitAlgorithm, new (rule: Rule) => LimitState> = {
   gcra: Gcra,
 };
 
+/** Whole milliseconds, rounded up (ignoring floating-point noise below a nanosecond), at least 1. */
 function roundUp(ms: number): number {
-  return ms > 0 ? Math.max(1, Math.ceil(ms)) : 0;
+  return ms > 0 ? Math.max(1, Math.ceil(ms - 1e-6)) : 0;
 }
 
 /** @internal Create the in-memory limiter of one rate limiter. `clock` returns milliseconds. */

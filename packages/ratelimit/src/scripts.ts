@@ -86,8 +86,8 @@ local out = {allowed, blocked}
 for i = 1, n do
   local remaining, reset = report(i)
   local w = retry[i]
-  if w > 0 then w = math.max(1, math.ceil(w)) end
-  if reset > 0 then reset = math.max(1, math.ceil(reset)) else reset = 0 end
+  if w > 0 then w = math.max(1, math.ceil(w - 1e-6)) end
+  if reset > 0 then reset = math.max(1, math.ceil(reset - 1e-6)) else reset = 0 end
   out[3 * i] = math.max(0, math.floor(remaining))
   out[3 * i + 1] = reset
   out[3 * i + 2] = w
