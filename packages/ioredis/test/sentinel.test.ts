@@ -1,0 +1,85 @@
+import type { RedisHook, RedisLike } from '@redisotel/core-hooks';
+import type { SentinelHandle } from '@redisotel/testing';
+import type Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromIoredis } from '../src/index.js';
+import { eventually, MODULES, prefix, startSentinel, trackUnhandledRejections } from './helpers.js';
+
+trackUnhandledRejections();
+
+let deployment: SentinelHandle;
+beforeAll(async () => {
+  deployment = await startSentinel();
+});
+afterAll(async () => {
+  await deployment?.stop();
+});
+
+// Failovers change the deployment: the majors run one after the other on the same group.
+describe.each(MODULES)('fromIoredis sentinel ($name)', ({ Redis: RedisClass, major }) => {
+  let client: Redis;
+  let redis: RedisLike;
+  const peers: Array<{ address: string; port?: number } | undefined> = [];
+  const hook: RedisHook = {
+    process: (next) => async (command, info) => {
+      try {
+        return await next(command, info);
+      } finally {
+        peers.push(info.peer);
+      }
+    },
+  };
+
+  beforeAll(async () => {
+    client = new RedisClass({
+      sentinels: deployment.sentinels.map((sentinel) => ({ host: sentinel.host, port: sentinel.port })),
+      name: deployment.masterName,
+      lazyConnect: true,
+    });
+    client.on('error', () => {});
+    await client.connect();
+    redis = fromIoredis(client, { hooks: [hook] });
+  });
+  afterAll(async () => {
+    await redis?.subscriber().close();
+    await client?.quit();
+  });
+
+  it('describes a sentinel client and enumerates master, replicas and sentinels', async () => {
+    const description = redis.describe();
+    expect(description.topology).toBe('sentinel');
+    expect(description.masterName).toBe(deployment.masterName);
+    expect(description.library.version).toBe(major === 6 ? '6.0.0' : '5.11.1');
+    expect(description.server).toEqual({
+      address: deployment.sentinels[0]!.host,
+      port: deployment.sentinels[0]!.port,
+    });
+    const nodes = await redis.nodes();
+    const master = nodes.find((node) => node.role === 'master');
+    expect(master?.port).toBe(deployment.master.port);
+    expect(nodes.filter((node) => node.role === 'replica').length).toBeGreaterThanOrEqual(1);
+    expect(nodes.filter((node) => node.role === 'sentinel').map((node) => node.port)).toEqual(
+      deployment.sentinels.map((sentinel) => sentinel.port),
+    );
+  });
+
+  it('resumes against the new master after a failover and reports it as peer', async () => {
+    const p = prefix();
+    peers.length = 0;
+    expect(await redis.send({ name: 'SET', args: [`${p}k`, 'before'], keys: [0] })).toBe('OK');
+    const before = deployment.master.port;
+    expect(peers[0]?.port).toBe(before);
+    const promoted = await deployment.failover();
+    expect(promoted.port).not.toBe(before);
+    // ioredis notices the switch (the old master turns replica and drops clients) and reconnects through
+    // the sentinels; commands meanwhile are queued or fail with typed errors.
+    await eventually(async () => {
+      peers.length = 0;
+      const reply = await redis.send({ name: 'SET', args: [`${p}k`, 'after'], keys: [0] });
+      return reply === 'OK' && peers[0]?.port === promoted.port;
+    }, 30_000);
+    expect(await redis.send({ name: 'GET', args: [`${p}k`], keys: [0] })).toBe('after');
+    const master = (await redis.nodes()).find((node) => node.role === 'master');
+    expect(master?.port).toBe(promoted.port);
+  }, 90_000);
+});
