@@ -251,6 +251,24 @@ describe('no SDK registered', () => {
     expect(recorder.isRecording()).toBe(false);
   });
 
+  it('does no per-command work at all: the serializer is never called', async () => {
+    let calls = 0;
+    const driver = createRespDriver({ host: server.host, port: server.port });
+    drivers.push(driver);
+    const redis = createRedisLike(driver, {
+      dbStatementSerializer: () => {
+        calls += 1;
+        return 'x';
+      },
+      responseHook: () => {
+        calls += 1;
+      },
+    });
+    await redis.send({ name: 'SET', args: [`${keyPrefix}idle`, 'v'], keys: [0] });
+    await redis.batch([{ name: 'GET', args: [`${keyPrefix}idle`], keys: [0] }]);
+    expect(calls).toBe(0);
+  });
+
   it('tracing and metrics both off never records, even with an SDK', () => {
     const recorder = recorderFor({ tracing: false, metrics: false });
     expect(recorder.isRecording()).toBe(false);
