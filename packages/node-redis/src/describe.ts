@@ -198,7 +198,7 @@ function safeCall<T>(fn: () => T): T | undefined {
   }
 }
 
-/** The nodes of the deployment with their roles; no I/O except on sentinel (one `SENTINEL` query). */
+/** The nodes of the deployment with their roles (cluster: `CLUSTER NODES`; sentinel: `ROLE` on the master). */
 export async function listNodes(handle: ClientHandle): Promise<RedisNode[]> {
   switch (handle.kind) {
     case 'standalone': {
@@ -300,15 +300,41 @@ function clusterNodes(cluster: NodeRedisCluster): RedisNode[] {
   return nodes;
 }
 
-function sentinelNodes(sentinel: NodeRedisSentinel): RedisNode[] {
+/**
+ * Sentinel: the current master, its replicas (from `ROLE` on the master: node-redis only tracks
+ * replicas when created with `useReplicas`), and the sentinel node-redis is connected to (node-redis
+ * keeps its list of sentinels private).
+ */
+async function sentinelNodes(sentinel: NodeRedisSentinel): Promise<RedisNode[]> {
   const nodes: RedisNode[] = [];
   const master = safeCall(() => sentinel.getMasterNode());
   if (master) nodes.push({ address: master.host, port: master.port, role: 'master' });
-  const replicas = safeCall(() => sentinel.getReplicaNodes());
-  if (replicas) {
-    for (const replica of replicas.keys())
-      nodes.push({ address: replica.host, port: replica.port, role: 'replica' });
+  const replicas = new Map<string, RedisNode>();
+  try {
+    const role = await suppressChannelTracing(
+      () => sentinel.sendCommand(false, ['ROLE'], { typeMapping: TEXT_MAPPING }),
+      true,
+    );
+    if (Array.isArray(role) && role[0] === 'master' && Array.isArray(role[2])) {
+      for (const entry of role[2] as unknown[]) {
+        if (!Array.isArray(entry)) continue;
+        const [host, port] = entry as [unknown, unknown];
+        const node: RedisNode = { address: String(host), port: Number(port), role: 'replica' };
+        if (Number.isInteger(node.port)) replicas.set(`${node.address}:${node.port}`, node);
+      }
+    }
+  } catch {
+    // fall back to what node-redis tracks
   }
+  const tracked = safeCall(() => sentinel.getReplicaNodes());
+  if (tracked) {
+    for (const replica of tracked.keys()) {
+      const key = `${replica.host}:${replica.port}`;
+      if (!replicas.has(key))
+        replicas.set(key, { address: replica.host, port: replica.port, role: 'replica' });
+    }
+  }
+  nodes.push(...replicas.values());
   const current = safeCall(() => sentinel.getSentinelNode());
   if (current) nodes.push({ address: current.host, port: current.port, role: 'sentinel' });
   return nodes;

@@ -140,7 +140,9 @@ function createNodeRedisDriver(
     },
 
     subscriber(): RedisSubscriber {
-      subscriber ??= createSubscriber(handle, reportDial);
+      subscriber ??= createSubscriber(handle, reportDial, {
+        diagnosticsChannel: description.capabilities.diagnosticsChannel,
+      });
       return subscriber;
     },
 

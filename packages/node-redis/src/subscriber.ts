@@ -1,3 +1,4 @@
+import * as diagnostics from 'node:diagnostics_channel';
 import {
   describeValue,
   type RedisMessageListener,
@@ -8,11 +9,14 @@ import { type DialReporter, observeStandaloneDials } from './dials.js';
 import { toRedisotelError } from './errors.js';
 import type {
   ClientHandle,
+  NodeRedisCluster,
   NodeRedisEmitter,
   NodeRedisPubSub,
   NodeRedisPubSubListener,
   NodeRedisStandalone,
 } from './internal-types.js';
+
+const CONNECTION_READY = 'node-redis:connection:ready';
 
 type Kind = 'channel' | 'pattern' | 'sharded';
 
@@ -34,11 +38,14 @@ const COMMANDS: Record<
  *   owner for each sharded channel), which node-redis opens lazily, moves and resubscribes;
  *   `onReconnect` runs when any node connection of the cluster came back (it may over-report);
  * - sentinel: the sentinel's own pub/sub connection to the current master (it follows failovers and
- *   resubscribes); `onReconnect` runs after a master change or a reconnect of the sentinel client.
+ *   resubscribes); `onReconnect` runs after a master change, a reconnect of the sentinel client, or
+ *   when any connection to the master became ready again (`node-redis:connection:ready`, node-redis
+ *   >= 5.12; it may over-report, never under-report).
  */
 export function createSubscriber(
   handle: ClientHandle,
   reportDial: DialReporter | undefined,
+  options: { readonly diagnosticsChannel: boolean },
 ): RedisSubscriber {
   const reconnectListeners = new Set<() => void>();
   const active = new Set<{ kind: Kind; channels: string[]; wrapper: NodeRedisPubSubListener }>();
@@ -65,13 +72,30 @@ export function createSubscriber(
   const openTarget = (): Promise<NodeRedisPubSub> => {
     if (handle.kind !== 'standalone') {
       if (handle.kind === 'cluster') {
-        const pendingNodes = new Set<string>();
-        type NodeInfo = { host?: string; port?: number } | undefined;
-        watch(handle.client, 'node-reconnecting', ((node: NodeInfo) =>
-          pendingNodes.add(`${node?.host}:${node?.port}`)) as never);
-        watch(handle.client, 'node-ready', ((node: NodeInfo) => {
-          if (pendingNodes.delete(`${node?.host}:${node?.port}`) && active.size > 0) notifyReconnect();
-        }) as never);
+        const cluster = handle.client;
+        if (options.diagnosticsChannel) {
+          // node-redis 5 emits `node-ready` only once per node client: use the connection channel,
+          // where a pub/sub client of this cluster becoming ready a second time is a reconnect.
+          const seen = new Set<string>();
+          const onConnectionReady = (message: unknown) => {
+            const clientId = (message as { clientId?: string }).clientId;
+            if (clientId === undefined || !pubSubClientIds(cluster).has(clientId)) return;
+            if (seen.has(clientId)) {
+              if (active.size > 0) notifyReconnect();
+            } else seen.add(clientId);
+          };
+          for (const id of pubSubClientIds(cluster)) seen.add(id);
+          diagnostics.subscribe(CONNECTION_READY, onConnectionReady);
+          cleanups.push(() => diagnostics.unsubscribe(CONNECTION_READY, onConnectionReady));
+        } else {
+          const pendingNodes = new Set<string>();
+          type NodeInfo = { host?: string; port?: number } | undefined;
+          watch(cluster, 'node-reconnecting', ((node: NodeInfo) =>
+            pendingNodes.add(`${node?.host}:${node?.port}`)) as never);
+          watch(cluster, 'node-ready', ((node: NodeInfo) => {
+            if (pendingNodes.delete(`${node?.host}:${node?.port}`) && active.size > 0) notifyReconnect();
+          }) as never);
+        }
       } else {
         let reconnecting = false;
         watch(handle.client, 'reconnecting', (() => {
@@ -84,6 +108,23 @@ export function createSubscriber(
         watch(handle.client, 'topology-change', ((event: { type?: string }) => {
           if (event?.type === 'MASTER_CHANGE' && active.size > 0) notifyReconnect();
         }) as never);
+        // The sentinel's pub/sub connection reconnects on its own, without an event on the sentinel:
+        // node-redis (>= 5.12) publishes every connection that became ready, with its endpoint.
+        const sentinel = handle.client;
+        const onConnectionReady = (message: unknown) => {
+          if (active.size === 0) return;
+          const event = message as { serverAddress?: string; serverPort?: number };
+          let master: { host: string; port: number } | undefined;
+          try {
+            master = sentinel.getMasterNode();
+          } catch {
+            return;
+          }
+          if (master && event.serverAddress === master.host && event.serverPort === master.port)
+            notifyReconnect();
+        };
+        diagnostics.subscribe(CONNECTION_READY, onConnectionReady);
+        cleanups.push(() => diagnostics.unsubscribe(CONNECTION_READY, onConnectionReady));
       }
       return Promise.resolve(handle.client);
     }
@@ -218,6 +259,19 @@ export function createSubscriber(
     },
     close,
   };
+}
+
+/** node-redis client ids of the cluster's pub/sub connections (channels/patterns, and per-master sharded). */
+function pubSubClientIds(cluster: NodeRedisCluster): Set<string> {
+  type WithPubSub = { pubSub?: { client?: { _clientId?: string } } };
+  const ids = new Set<string>();
+  const shared = (cluster as unknown as { pubSubNode?: { client?: { _clientId?: string } } }).pubSubNode;
+  if (shared?.client?._clientId !== undefined) ids.add(shared.client._clientId);
+  for (const master of cluster.masters as readonly WithPubSub[]) {
+    const id = master.pubSub?.client?._clientId;
+    if (id !== undefined) ids.add(id);
+  }
+  return ids;
 }
 
 function deliver(
