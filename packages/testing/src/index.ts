@@ -1,3 +1,11 @@
+export {
+  type ConformanceOptions,
+  type ConformanceRedis,
+  type ConformanceReply,
+  type ConformanceTarget,
+  type ConformanceTestApi,
+  describeRedisLikeConformance,
+} from './conformance.js';
 export { dockerAvailable, REDIS_IMAGE } from './container.js';
 export { RedisDeploymentError, RedisUnavailableError } from './errors.js';
 export {
@@ -44,5 +52,3 @@ export type {
   WaitHealthyOptions,
 } from './types.js';
 export { VERSION } from './version.js';
-// The conformance suite (written by the lead) is exported here:
-// export { describeRedisLikeConformance, ... } from './conformance.js';
