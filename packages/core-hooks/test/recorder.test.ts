@@ -166,6 +166,33 @@ describe('the diagnostics_channel path: startCommand / end around a real command
     expect(points.map((point) => point.attributes['db.operation.name'])).toEqual(['MULTI']);
   });
 
+  it('a batch started without its commands is named after the commands started inside it', async () => {
+    const recorder = recorderFor();
+    const batch = recorder.startBatch({ atomic: false });
+    const tokens = [
+      recorder.startCommand({ operation: 'get', args: [`${keyPrefix}a`], batch }),
+      recorder.startCommand({ operation: 'GET', args: [`${keyPrefix}b`], batch }),
+    ];
+    expect(tokens).toEqual([undefined, undefined]);
+    const replies = await Promise.all([
+      connection.command(['GET', `${keyPrefix}a`]),
+      connection.command(['GET', `${keyPrefix}b`]),
+    ]);
+    recorder.end(batch, { reply: replies as string[] });
+    const span = capture.span('PIPELINE GET');
+    expect(span.attributes['db.operation.name']).toBe('PIPELINE GET');
+    expect(span.attributes['db.operation.batch.size']).toBe(2);
+    expect(span.attributes['db.query.text']).toBe(`GET ${keyPrefix}a; GET ${keyPrefix}b`);
+    const [point] = await histogramPoints(capture, DURATION);
+    expect(point?.attributes['db.operation.name']).toBe('PIPELINE GET');
+
+    const mixed = recorder.startBatch({ atomic: true, size: 2 });
+    recorder.startCommand({ operation: 'SET', args: [`${keyPrefix}a`, 'secret'], batch: mixed });
+    recorder.startCommand({ operation: 'INCR', args: [`${keyPrefix}n`], batch: mixed });
+    recorder.end(mixed, {});
+    expect(capture.span('MULTI').attributes['db.query.text']).toBe(`SET ${keyPrefix}a ?; INCR ${keyPrefix}n`);
+  });
+
   it('a command inside a batch records nothing without batchCommandSpans', () => {
     const recorder = recorderFor();
     const batch = recorder.startBatch({ atomic: false, commands: [{ name: 'GET' }, { name: 'GET' }] });

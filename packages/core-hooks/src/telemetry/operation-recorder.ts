@@ -95,7 +95,9 @@ export interface CommandStart {
   /**
    * The token of the batch this command is part of (the `diagnostics_channel` path sees both). It
    * then gets a span only when `batchCommandSpans` is on, as a child of the batch span, and never a
-   * metric point (a batch is one operation); otherwise `startCommand` returns `undefined`.
+   * metric point (a batch is one operation); otherwise `startCommand` returns `undefined`. A batch
+   * started without `commands` is named after the commands started inside it (`PIPELINE GET` when
+   * they are all `GET`) and gets their joined `db.query.text` and, without `size`, its batch size.
    */
   readonly batch?: OperationToken | undefined;
 }
@@ -225,10 +227,22 @@ const KIND_CONNECT = 2;
 
 class Token {
   ended = false;
+  /**
+   * A batch started without its commands (a channel that only reports a size): the commands started
+   * inside it (`startCommand({ batch })`) name it at the end (`PIPELINE GET`) and make its query text.
+   */
+  children:
+    | {
+        readonly operations: string[];
+        /** The children's query texts joined so far; `null` once one had none. */
+        queryText: string | null;
+        readonly sized: boolean;
+      }
+    | undefined;
   constructor(
     readonly kind: 0 | 1 | 2,
     readonly startTime: number,
-    readonly operation: string,
+    public operation: string,
     readonly span: Span | undefined,
     /** Attributes of the metric point known at start; `undefined`: no metric for this operation. */
     readonly metricAttributes: Attributes | undefined,
@@ -314,6 +328,15 @@ class Recorder implements OperationRecorder {
 
     if (start.batch !== undefined) {
       const batch = start.batch as unknown as Token;
+      const children = batch.children;
+      if (children !== undefined && !batch.ended) {
+        children.operations.push(operation);
+        const joined = children.queryText;
+        if (batch.span !== undefined && joined !== null && joined.length <= resolved.maxQueryTextLength) {
+          const text = this.queryText(operation, start.args, start.keys);
+          children.queryText = text === undefined ? null : joined === '' ? text : `${joined}; ${text}`;
+        }
+      }
       if (!resolved.batchCommandSpans || batch.span === undefined || tracer === undefined) return undefined;
       const startTime = performance.now();
       const attributes = this.spanAttributes(batch.target ?? this.target, operation);
@@ -404,9 +427,18 @@ class Recorder implements OperationRecorder {
             parent,
           );
     const spanContext = span === undefined ? undefined : trace.setSpan(parent, span);
-    return asToken(
-      new Token(KIND_BATCH, startTime, operation, span, metricAttributes, spanContext, commands, target),
+    const token = new Token(
+      KIND_BATCH,
+      startTime,
+      operation,
+      span,
+      metricAttributes,
+      spanContext,
+      commands,
+      target,
     );
+    if (commands === undefined) token.children = { operations: [], queryText: '', sized: size !== undefined };
+    return asToken(token);
   }
 
   startConnect(start: ConnectStart): OperationToken | undefined {
@@ -465,6 +497,7 @@ class Recorder implements OperationRecorder {
     const failed = error !== undefined;
     const classified = failed ? classifyError(error) : undefined;
     const span = token.span;
+    if (token.children !== undefined && token.children.operations.length > 0) this.nameBatchByChildren(token);
 
     if (span !== undefined) {
       if (peer !== undefined) setPeer(span, peer);
@@ -665,6 +698,26 @@ class Recorder implements OperationRecorder {
       if (text.length > max) break;
     }
     return truncate(text, max);
+  }
+
+  /** Name a batch started without its commands after the commands seen inside it. */
+  private nameBatchByChildren(token: Token): void {
+    const { operations, queryText, sized } = token.children!;
+    const kind = token.operation;
+    const first = operations[0]!;
+    const name = operations.every((operation) => operation === first) ? `${kind} ${first}` : kind;
+    const span = token.span;
+    if (name !== kind) {
+      token.operation = name;
+      span?.updateName(name);
+      span?.setAttribute(ATTR_DB_OPERATION_NAME, name);
+      if (token.metricAttributes !== undefined) token.metricAttributes[ATTR_DB_OPERATION_NAME] = name;
+    }
+    if (span === undefined) return;
+    if (!sized && operations.length >= 2) span.setAttribute(ATTR_DB_OPERATION_BATCH_SIZE, operations.length);
+    if (queryText !== null && queryText !== '') {
+      span.setAttribute(ATTR_DB_QUERY_TEXT, truncate(queryText, this.resolved.maxQueryTextLength));
+    }
   }
 
   private endBatchCommandSpans(token: Token, outcome: OperationOutcome, endTime: number): void {
