@@ -159,7 +159,7 @@ async function printMetrics(): Promise<void> {
   await metricReader.forceFlush();
   const exporter = metricExporter as InMemoryMetricExporter;
   const last = exporter.getMetrics().at(-1);
-  console.log('\nMetrics (db.client.operation.duration, by library and operation):');
+  console.log('\nMetrics (db.client.operation.duration, both clients, by operation):');
   for (const scope of last?.scopeMetrics ?? []) {
     for (const metric of scope.metrics) {
       if (metric.descriptor.name !== 'db.client.operation.duration') continue;
