@@ -390,7 +390,11 @@ describe.each(MATRIX)('cache on $name', ({ client, topology }) => {
     await cache.set('t1', 'again', { tags: ['team:1'] });
     expect(await cache.get('t1')).toBe('again');
     let calls = 0;
-    expect(await cache.getOrLoad('t2', () => (calls++, 'reloaded'), { tags: ['team:1'] })).toBe('reloaded');
+    const reload = () => {
+      calls++;
+      return 'reloaded';
+    };
+    expect(await cache.getOrLoad('t2', reload, { tags: ['team:1'] })).toBe('reloaded');
     expect(calls).toBe(1);
     await cache.invalidateTags('org:9', 'team:2');
     expect(await cache.get('t3')).toBeUndefined();
@@ -403,7 +407,11 @@ describe.each(MATRIX)('cache on $name', ({ client, topology }) => {
     await waitUntil(async () => (await cache.get('tg')) === undefined);
     await cache.invalidateTags('g');
     let calls = 0;
-    expect(await cache.getOrLoad('tg', () => (calls++, 'new'), { tags: ['g'] })).toBe('new');
+    const load = () => {
+      calls++;
+      return 'new';
+    };
+    expect(await cache.getOrLoad('tg', load, { tags: ['g'] })).toBe('new');
     expect(calls).toBe(1);
   });
 
