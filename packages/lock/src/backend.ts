@@ -52,9 +52,9 @@ export function createBackend(
   return {
     channel: keys.channel,
     sharded,
-    async acquire(token, ttlMs): Promise<AcquireReply> {
+    async acquire(token, ttlMs, timeoutMs): Promise<AcquireReply> {
       const args = semaphore ? [token, ttlMs, limit] : [token, ttlMs];
-      const reply = await redis.runScript(acquireScript, acquireKeys, args);
+      const reply = await redis.runScript(acquireScript, acquireKeys, args, { timeoutMs });
       const [acquired, a, b] = integers(reply, 3, acquireScript.name) as [number, number, number];
       if (acquired === 1) return { acquired: true, fencingToken: a, expiresAt: b };
       // PTTL: -2 the key vanished meanwhile (retry now), -1 a key without expiry (no bound known).
@@ -70,8 +70,11 @@ export function createBackend(
       const [extended, at] = integers(reply, 2, extendScript.name) as [number, number];
       return { extended: extended === 1, expiresAt: at };
     },
-    async release(token) {
-      const reply = await redis.runScript(releaseScript, mainKey, [token, keys.channel, notify]);
+    async release(token, timeoutMs) {
+      // After ttlMs the lease expires on its own: waiting longer for Redis is pointless.
+      const reply = await redis.runScript(releaseScript, mainKey, [token, keys.channel, notify], {
+        timeoutMs,
+      });
       return integer(reply, releaseScript.name) === 1;
     },
   };

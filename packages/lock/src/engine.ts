@@ -40,12 +40,14 @@ export function createEngine(ctx: LeaseContext, redisName: string): Lock {
   async function attempt(
     autoExtend: boolean,
     callerContext: Context,
+    remainingMs: number,
   ): Promise<{ lease: HeldLease; retryInMs?: undefined } | { lease?: undefined; retryInMs: number }> {
     const token = newToken();
     const sentAt = performance.now();
     let reply: Awaited<ReturnType<typeof backend.acquire>>;
     try {
-      reply = await backend.acquire(token, options.ttlMs);
+      // An attempt never waits longer than the lease would live, nor less than the caller's wait.
+      reply = await backend.acquire(token, options.ttlMs, Math.max(options.ttlMs, Math.ceil(remainingMs)));
     } catch (error) {
       throw new LockUnavailableError(`Could not acquire the ${where}: Redis failed`, 'acquire', {
         cause: error,
@@ -81,7 +83,7 @@ export function createEngine(ctx: LeaseContext, redisName: string): Lock {
           }
           const generation = wake?.generation ?? 0;
           attempts++;
-          const result = await attempt(autoExtend, callerContext);
+          const result = await attempt(autoExtend, callerContext, waitMs - (performance.now() - startedAt));
           if (result.lease !== undefined) {
             outcome = 'acquired';
             span.setAttribute(ATTR_LOCK_FENCING_TOKEN, result.lease.fencingToken);
@@ -153,7 +155,7 @@ export function createEngine(ctx: LeaseContext, redisName: string): Lock {
       const spanContext = trace.setSpan(callerContext, span);
       let outcome = 'error' as AcquireOutcome;
       try {
-        const result = await context.with(spanContext, () => attempt(options.autoExtend, callerContext));
+        const result = await context.with(spanContext, () => attempt(options.autoExtend, callerContext, 0));
         if (result.lease === undefined) {
           outcome = 'busy';
           return null;

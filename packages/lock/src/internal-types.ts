@@ -6,13 +6,13 @@ export type AcquireReply =
 
 /** The Redis side of a lock or semaphore: one script run per call. */
 export interface Backend {
-  acquire(token: string, ttlMs: number): Promise<AcquireReply>;
+  acquire(token: string, ttlMs: number, timeoutMs: number): Promise<AcquireReply>;
   extend(
     token: string,
     ttlMs: number,
     timeoutMs: number | undefined,
   ): Promise<{ extended: boolean; expiresAt: number }>;
-  release(token: string): Promise<boolean>;
+  release(token: string, timeoutMs: number): Promise<boolean>;
   /** The release notification channel. */
   readonly channel: string;
   /** Whether the channel is a sharded one (SSUBSCRIBE). */

@@ -265,7 +265,7 @@ export class HeldLease implements Lease {
       let released: boolean;
       try {
         released = await context.with(trace.setSpan(context.active(), span), () =>
-          this.#ctx.backend.release(this.token),
+          this.#ctx.backend.release(this.token, this.#ttlMs),
         );
       } catch (error) {
         throw new LockUnavailableError(
