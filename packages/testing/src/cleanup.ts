@@ -55,7 +55,13 @@ const finish = () => {
   // give the kernel a moment to release the killed processes' working directories
   const wait = () => {
     let alive = false;
-    for (const pid of pids) { try { process.kill(pid, 0); alive = true; } catch {} }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 0);
+        // zombies (killed, waiting for their new parent to reap them) count as gone
+        if (!/^\\d+ \\(.*\\) Z/.test(fs.readFileSync('/proc/' + pid + '/stat', 'utf8'))) alive = true;
+      } catch {}
+    }
     if (alive && Date.now() < deadline) setTimeout(wait, 20); else sweep();
   };
   wait();

@@ -58,6 +58,10 @@ async function clusterProblem(
         return `${server.port} has no link to ${port}`;
       }
     }
+    for (const owner of nodes.filter((node) => node.flags.includes('master') && node.slots.length > 0)) {
+      if (!runningPorts.has(owner.port))
+        return `${server.port} still routes slots to stopped master ${owner.port}`;
+    }
     const replication = parseInfo(await command(server, ['INFO', 'replication']));
     if (replication.role === 'slave' && replication.master_link_status !== 'up') {
       return `${server.port}: replication link ${replication.master_link_status}`;

@@ -177,8 +177,11 @@ class SpawnedSentinel extends SpawnedDeployment implements SentinelHandle {
         if (/s_down|o_down|disconnected/.test(entry.flags ?? '')) {
           return `sentinel ${sentinel.port} flags replica ${replica.port} ${entry.flags}`;
         }
-        if (entry['master-link-status'] !== 'ok')
+        // Sentinels refresh a replica's INFO every 10 s: after a failover their view of the link lags the
+        // replica's own (checked above), so only the first start waits for it.
+        if (initial && entry['master-link-status'] !== 'ok') {
           return `sentinel ${sentinel.port} sees ${replica.port}'s link down`;
+        }
       }
       const others = await command(sentinel, ['SENTINEL', 'SENTINELS', this.masterName]);
       const known = Array.isArray(others) ? others.map(pairs) : [];
@@ -225,11 +228,19 @@ class SpawnedSentinel extends SpawnedDeployment implements SentinelHandle {
         await sleep(250);
       }
     }
+    let promoted: ManagedServer | undefined;
     await waitUntil('sentinels naming a new master', deadline, async () => {
       const now = await this.agreedMaster();
       if (typeof now === 'string') return now;
-      return now === before ? `still ${before.port}` : undefined;
+      if (now === before) return `still ${before.port}`;
+      promoted = now;
+      return undefined;
     });
+    // Sentinel turns the old master into a replica only ~10 s after the switch (it first waits to hear it
+    // announce itself); do what it will do at once, so the group is whole without that wait.
+    if (promoted && before.running) {
+      await command(before, ['REPLICAOF', promoted.host, promoted.port]).catch(() => {});
+    }
     await this.waitHealthy({ timeoutMs: Math.max(1000, deadline - Date.now()) });
     return this.current;
   }

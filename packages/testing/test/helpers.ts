@@ -1,11 +1,12 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Whether a process with this pid exists (signal 0). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    // a zombie (killed, not yet reaped by its new parent) is dead for our purposes
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
