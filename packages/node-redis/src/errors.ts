@@ -1,23 +1,27 @@
 import { RedisConnectionError, RedisotelError, RedisReplyError } from '@redisotel/core-hooks';
 
 /**
+ * The codes are shared with `@redisotel/ioredis` where the failure is the same (`CONNECTION_CLOSED`,
+ * `CLIENT_CLOSED`, `NOT_CONNECTED`, `TIMEOUT`, `MAX_REDIRECTIONS`, `CLUSTER_UNAVAILABLE`, socket codes),
+ * so `error.type` means the same thing whichever client is behind a `RedisLike`.
+ *
  * node-redis error classes (by constructor name: they are not exported under one identity across
  * majors) → the stable `RedisConnectionError.code` we report. Anything with a Node `code`
  * (`ECONNREFUSED`, `ECONNRESET`, `EPIPE`, `ETIMEDOUT`…) keeps that code.
  */
 const CODES_BY_CLASS: Readonly<Record<string, string>> = {
   ClientClosedError: 'CLIENT_CLOSED',
-  ClientOfflineError: 'CLIENT_OFFLINE',
+  ClientOfflineError: 'NOT_CONNECTED',
   SocketClosedUnexpectedlyError: 'CONNECTION_CLOSED',
   DisconnectsClientError: 'CONNECTION_CLOSED',
-  ConnectionTimeoutError: 'CONNECT_TIMEOUT',
-  SocketTimeoutError: 'SOCKET_TIMEOUT',
-  SocketTimeoutDuringMaintenanceError: 'SOCKET_TIMEOUT',
+  ConnectionTimeoutError: 'ETIMEDOUT',
+  SocketTimeoutError: 'TIMEOUT',
+  SocketTimeoutDuringMaintenanceError: 'TIMEOUT',
   TimeoutError: 'TIMEOUT',
   CommandTimeoutDuringMaintenanceError: 'TIMEOUT',
   AbortError: 'ABORTED',
-  RootNodesUnavailableError: 'NO_NODES',
-  MaxCommandRedirectionsError: 'TOO_MANY_REDIRECTIONS',
+  RootNodesUnavailableError: 'CLUSTER_UNAVAILABLE',
+  MaxCommandRedirectionsError: 'MAX_REDIRECTIONS',
   WatchError: 'WATCH_FAILED',
 };
 

@@ -1,8 +1,19 @@
-import { connectResp, type ClusterHandle, type SentinelHandle, type StandaloneHandle } from '@redisotel/testing';
+import {
+  type ClusterHandle,
+  connectResp,
+  type SentinelHandle,
+  type StandaloneHandle,
+} from '@redisotel/testing';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { fromNodeRedis } from '../src/index.js';
 import { describeRedisLikeConformance } from './conformance-suite.js';
-import { MODULES, startCluster, startSentinel, startStandalone, trackUnhandledRejections } from './helpers.js';
+import {
+  MODULES,
+  startCluster,
+  startSentinel,
+  startStandalone,
+  trackUnhandledRejections,
+} from './helpers.js';
 
 trackUnhandledRejections();
 
