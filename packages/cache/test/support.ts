@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { RedisLike } from '@redisotel/core-hooks';
 import { CLIENTS, type ClientCase, type ConnectedClient, connectClient } from '@redisotel/test-clients';
 import type { RedisDeployment } from '@redisotel/testing';
-import { inject } from 'vitest';
+import { useRedisDeployment } from '@redisotel/testing/vitest';
 
 export { CLIENTS, type ClientCase, type ConnectedClient, connectClient };
 
@@ -18,11 +18,9 @@ export const MATRIX = CLIENTS.flatMap((client) =>
   TOPOLOGIES.map((topology) => ({ client, topology, name: `${client.name} / ${topology}` })),
 );
 
-/** The deployment the global setup started for `topology`. */
+/** The deployment the global setup (`@redisotel/testing/global-setup`) started for `topology`. */
 export function deploymentFor(topology: Topology): RedisDeployment {
-  const deployment = inject('cacheDeployments')?.[topology];
-  if (deployment === undefined) throw new Error(`no ${topology} deployment was provided`);
-  return deployment;
+  return useRedisDeployment(topology).deployment;
 }
 
 /** A cache prefix unique to this call (tests never share keys). */
