@@ -1,20 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisLike } from '@redisotel/core-hooks';
 import type { RedisDeployment } from '@redisotel/testing';
-import { inject } from 'vitest';
+import { useRedisDeployment } from '@redisotel/testing/vitest';
 
 /** The topologies the behaviour suite runs on. */
 export const TOPOLOGIES = ['standalone', 'cluster'] as const;
 
 /** The deployment the global setup started for `topology`. */
 export async function deploymentFor(topology: (typeof TOPOLOGIES)[number]): Promise<RedisDeployment> {
-  const deployments = inject('lockDeployments');
-  const deployment = deployments?.[topology];
-  if (deployment === undefined) throw new Error(`no ${topology} deployment was provided`);
-  return deployment;
+  // Our keys carry their own hash tag per resource, so the harness prefix is not used: the file prefix
+  // below keeps this file's keys apart.
+  return useRedisDeployment(topology).deployment;
 }
 
-/** A key prefix unique to this test file run (keys of one test file never collide with another's). */
+/**
+ * A key prefix unique to this test file run (keys of one test file never collide with another's),
+ * without a hash tag: the lock's keys put the resource in the hash tag.
+ */
 export function filePrefix(name: string): string {
   return `test:${name}:${randomBytes(4).toString('hex')}:`;
 }
