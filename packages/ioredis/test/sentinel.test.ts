@@ -35,6 +35,9 @@ describe.each(MODULES)('fromIoredis sentinel ($name)', ({ Redis: RedisClass, maj
       sentinels: deployment.sentinels.map((sentinel) => ({ host: sentinel.host, port: sentinel.port })),
       name: deployment.masterName,
       lazyConnect: true,
+      // ioredis' documented failover setting: a demoted master answers READONLY until it drops its
+      // clients; reconnect (through the sentinels, to the new master) and resend the command.
+      reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
     });
     client.on('error', () => {});
     await client.connect();

@@ -110,7 +110,7 @@ describe.each(MODULES)('subscriber ($name)', ({ Redis: RedisClass, Cluster: Clus
       });
       const off = await subscriber.subscribe(`${p}live`, (m) => received.push(m));
       const offShard = await subscriber.ssubscribe(`${p}s`, (m) => received.push(m));
-      expect(await client.client('KILL', 'TYPE', 'pubsub')).toBeGreaterThanOrEqual(1);
+      expect(await client.call('CLIENT', 'KILL', 'TYPE', 'pubsub')).toBeGreaterThanOrEqual(1);
       await eventually(() => reconnects === 1);
       await publishUntil(redis, 'PUBLISH', `${p}live`, received, 'after-kill');
       await publishUntil(redis, 'SPUBLISH', `${p}s`, received, 'sharded-after-kill');
@@ -171,7 +171,7 @@ describe.each(MODULES)('subscriber ($name)', ({ Redis: RedisClass, Cluster: Clus
       const p = prefix();
       const off = await subscriber.subscribe(`${p}live`, (m) => received.push(m));
       // ioredis picks the subscriber node among masters and replicas.
-      await Promise.all(client.nodes('all').map((node) => node.client('KILL', 'TYPE', 'pubsub')));
+      await Promise.all(client.nodes('all').map((node) => node.call('CLIENT', 'KILL', 'TYPE', 'pubsub')));
       await eventually(() => reconnects >= 1);
       await publishUntil(redis, 'PUBLISH', `${p}live`, received, 'after-kill');
       await off();
