@@ -156,10 +156,14 @@ class SpawnedCluster extends SpawnedDeployment implements ClusterHandle {
         return command(server, ['CLUSTER', 'ADDSLOTS', ...slots]);
       }),
     );
-    const first = this.managed[0] as ManagedServer;
-    for (const server of this.managed.slice(1)) {
-      await command(first, ['CLUSTER', 'MEET', server.host, server.port]);
-    }
+    // Every node meets every other one: no waiting for gossip to spread the introductions.
+    await Promise.all(
+      this.managed.map(async (server, index) => {
+        for (const other of this.managed.slice(index + 1)) {
+          await command(server, ['CLUSTER', 'MEET', other.host, other.port]);
+        }
+      }),
+    );
     await waitUntil('cluster nodes meeting', deadline, async () => {
       for (const server of this.managed) {
         const nodes = parseClusterNodes(await command(server, ['CLUSTER', 'NODES']));
