@@ -888,12 +888,13 @@ class RedisCache implements Cache {
     try {
       let flight = this.#flights.get(key);
       const coalesced = flight !== undefined;
+      let work: Promise<void> | undefined;
       if (flight === undefined) {
         const deferred = defer<Outcome>();
         flight = deferred.promise;
         this.#flights.set(key, flight);
         const started = flight;
-        context
+        work = context
           .with(spanContext, () =>
             this.#resolve(key, loader as Loader<unknown>, call, deferred, span, spanContext),
           )
@@ -908,6 +909,10 @@ class RedisCache implements Cache {
         this.#telemetry.coalesced('process');
       }
       const outcome = await flight;
+      // The caller that loaded also waits for the write (its span covers it, and a read it makes next
+      // sees the value); callers coalesced on it have their answer as soon as the loader returned.
+      // A stale answer (soft timeout) returns at once: the load goes on in the background.
+      if (work !== undefined && outcome.loaded) await work;
       if (span.isRecording()) {
         span.setAttributes({
           [ATTR_CACHE_HIT]: outcome.result !== 'miss',
