@@ -43,23 +43,26 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
   if (telemetry.hook) hooks.push(telemetry.hook);
   for (const hook of options.hooks ?? []) hooks.push(hook);
 
+  const sendOnce = async (command: RedisCommand, info: CommandInfo): Promise<RedisReply> => {
+    if (info.script === undefined) return driver.send(command, info);
+    try {
+      return await driver.send(command, info);
+    } catch (error) {
+      if (!RedisReplyError.isInstance(error) || error.prefix !== 'NOSCRIPT') throw error;
+      // The node lost its script cache (SCRIPT FLUSH, restart, failover): EVAL loads it there again.
+      const evalCommand: RedisCommand = {
+        ...command,
+        name: 'EVAL',
+        args: [info.script.source, ...command.args.slice(1)],
+      };
+      return driver.send(evalCommand, info);
+    }
+  };
+  // The base of the chain: the driver, under the caller's deadline (inside the hooks, so the telemetry
+  // span ends with the timeout when the caller gives up).
   const base: HookChains = {
-    process: async (command: RedisCommand, info: CommandInfo): Promise<RedisReply> => {
-      if (info.script === undefined) return driver.send(command, info);
-      try {
-        return await driver.send(command, info);
-      } catch (error) {
-        if (!RedisReplyError.isInstance(error) || error.prefix !== 'NOSCRIPT') throw error;
-        // The node lost its script cache (SCRIPT FLUSH, restart, failover): EVAL loads it there again.
-        const evalCommand: RedisCommand = {
-          ...command,
-          name: 'EVAL',
-          args: [info.script.source, ...command.args.slice(1)],
-        };
-        return driver.send(evalCommand, info);
-      }
-    },
-    processBatch: (commands, info) => driver.batch(commands, info),
+    process: (command, info) => withDeadline(sendOnce(command, info), info.deadline),
+    processBatch: (commands, info) => withDeadline(driver.batch(commands, info), info.deadline),
     dial: (_info: DialInfo) => Promise.resolve(),
   };
   let chains = composeHooks(hooks, base);
@@ -89,7 +92,9 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
       chains = composeHooks(hooks, base);
     },
     send(command: RedisCommand, sendOptions?: SendOptions): Promise<RedisReply> {
-      const info: CommandInfo = { operation: command.name.toUpperCase() };
+      const info: CommandInfo = deadlineOf(sendOptions)
+        ? { operation: command.name.toUpperCase(), deadline: sendOptions }
+        : { operation: command.name.toUpperCase() };
       if (requiresSameSlot && command.keys !== undefined && command.keys.length > 1) {
         try {
           assertSameSlot([command], 'command');
@@ -98,7 +103,7 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
           return Promise.reject(error);
         }
       }
-      return withDeadline(chains.process(command, info), sendOptions);
+      return chains.process(command, info);
     },
     batch(
       commands: readonly RedisCommand[],
@@ -114,8 +119,9 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
       const info: BatchInfo = {
         atomic: batchOptions?.atomic === true,
         operations: commands.map((c) => c.name.toUpperCase()),
+        ...(deadlineOf(batchOptions) ? { deadline: batchOptions } : {}),
       };
-      return withDeadline(chains.processBatch(commands, info), batchOptions);
+      return chains.processBatch(commands, info);
     },
     runScript(
       script: RedisScript,
@@ -137,10 +143,17 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
           return Promise.reject(error);
         }
       }
-      const info: CommandInfo = { operation: 'EVALSHA', script };
-      return withDeadline(chains.process(command, info), sendOptions);
+      const info: CommandInfo = deadlineOf(sendOptions)
+        ? { operation: 'EVALSHA', script, deadline: sendOptions }
+        : { operation: 'EVALSHA', script };
+      return chains.process(command, info);
     },
   };
+}
+
+/** Whether the caller gave a deadline or a signal. */
+function deadlineOf(options: SendOptions | undefined): options is SendOptions {
+  return options !== undefined && (options.timeoutMs !== undefined || options.signal !== undefined);
 }
 
 /** Race `promise` against the caller's deadline and signal; no timer is armed without `timeoutMs`. */

@@ -201,6 +201,11 @@ export interface CommandInfo {
    * standalone socket). Hooks read it after `next` resolved or rejected.
    */
   peer?: { address: string; port?: number };
+  /**
+   * The caller's deadline and signal. The base of the chain enforces them, so hooks see a missed
+   * deadline as the command's {@link RedisTimeoutError} (and the span ends when the caller gave up).
+   */
+  readonly deadline?: SendOptions;
 }
 
 /** What hooks learn about a batch being processed. */
@@ -210,6 +215,8 @@ export interface BatchInfo {
   readonly operations: readonly string[];
   /** Same as {@link CommandInfo.peer}. */
   peer?: { address: string; port?: number };
+  /** Same as {@link CommandInfo.deadline}. */
+  readonly deadline?: SendOptions;
 }
 
 /** What dial hooks learn about a connection being made. */

@@ -3,7 +3,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { captureTelemetry, type TelemetryCapture } from '@redisotel/testing';
 import { useRedisDeployment } from '@redisotel/testing/vitest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RedisConnectionError, RedisReplyError } from '../src/errors.js';
+import { RedisConnectionError, RedisReplyError, RedisTimeoutError } from '../src/errors.js';
 import { type CreateRedisLikeOptions, createRedisLike } from '../src/redis-like.js';
 import { defineScript } from '../src/script.js';
 import { DB_CLIENT_OPERATION_DURATION_BUCKETS } from '../src/semconv.js';
@@ -440,5 +440,47 @@ describe('context', () => {
     const redis = connect();
     await redis.send({ name: 'PING', args: [] });
     expect(trace.getSpan(context.active())).toBeUndefined();
+  });
+});
+
+describe('per-call deadlines', () => {
+  it('ends the span with error.type=timeout when the caller gives up, without waiting for Redis', async () => {
+    const redis = connect();
+    // BLPOP on an empty list blocks on the server for 2 s; the caller's deadline is 50 ms.
+    const pending = redis.send(
+      { name: 'BLPOP', args: [`${keyPrefix}empty-list`, 2], keys: [0] },
+      { timeoutMs: 50 },
+    );
+    const error = await pending.catch((caught: unknown) => caught);
+    expect(RedisTimeoutError.isInstance(error)).toBe(true);
+    expect((error as RedisTimeoutError).timeoutMs).toBe(50);
+    // The span ended when the deadline passed (the server is still blocking): it is already exported.
+    const span = only('BLPOP');
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes['error.type']).toBe('timeout');
+    expect(spanSeconds(span)).toBeLessThan(2);
+    const points = await histogramPoints(capture, DURATION);
+    expect(pointWith(points, { 'db.operation.name': 'BLPOP', 'error.type': 'timeout' })?.count).toBe(1);
+  });
+
+  it('rejects with the abort reason and records it on the span when the signal aborts', async () => {
+    const redis = connect();
+    const controller = new AbortController();
+    const pending = redis.batch([{ name: 'BLPOP', args: [`${keyPrefix}empty-list-2`, 2], keys: [0] }], {
+      signal: controller.signal,
+    });
+    controller.abort(new Error('caller went away'));
+    await expect(pending).rejects.toThrow('caller went away');
+    const span = only('PIPELINE BLPOP');
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes['error.type']).toBe('_OTHER');
+  });
+
+  it('refuses a timeoutMs that is not a positive number', async () => {
+    const redis = connect();
+    await expect(redis.send({ name: 'PING', args: [] }, { timeoutMs: 0 })).rejects.toThrow(RangeError);
+    await expect(redis.send({ name: 'PING', args: [] }, { timeoutMs: Number.NaN })).rejects.toThrow(
+      /timeoutMs/,
+    );
   });
 });
