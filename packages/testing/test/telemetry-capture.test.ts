@@ -82,7 +82,7 @@ describe('captureTelemetry', () => {
     expect(histogram?.points[0]).toMatchObject({
       scope: { name: '@redisotel/core-hooks', version: '0.0.0' },
     });
-    expect((histogram?.points[0] as { sum: number }).sum).toBeCloseTo(0.006);
+    expect((histogram?.points[0] as { sum: number } | undefined)?.sum).toBeCloseTo(0.006);
     expect(collected['redis.commands']?.points).toEqual([
       expect.objectContaining({ attributes: { outcome: 'ok' }, value: 2 }),
     ]);
