@@ -74,12 +74,20 @@ export class IoredisDriver implements RedisDriver {
   readonly #redis: IoredisRedis | undefined;
   #subscriber: IoredisSubscriber | undefined;
   #dial: Dial | undefined;
+  /** The client decodes RESP3 with `replyMapping: 'resp3'` (objects, nested pairs, number doubles). */
+  readonly #resp3: boolean;
+  /** The last socket seen and its remote end, so the peer object is not rebuilt for every reply. */
+  #peerSocket: unknown;
+  #peer: Peer | undefined;
 
   constructor(detected: DetectedClient) {
     this.#detected = detected;
     this.#description = describeClient(detected);
     if (detected.kind === 'cluster') this.#cluster = detected.client as IoredisCluster;
     else this.#redis = detected.client as IoredisRedis;
+    const options =
+      this.#cluster !== undefined ? (this.#cluster.options.redisOptions ?? {}) : this.#redis!.options;
+    this.#resp3 = options.protocol === 3 && options.replyMapping === 'resp3';
   }
 
   describe(): RedisDescription {
@@ -101,7 +109,7 @@ export class IoredisDriver implements RedisDriver {
     return promise.then(
       (reply) => {
         info.peer = this.#peerOf(built, target);
-        return normalizeReply(reply, built.name, binary, this.#resp3Mapping());
+        return normalizeReply(reply, built.name, binary, this.#resp3);
       },
       (error: unknown) => {
         info.peer = this.#peerOf(built, target);
@@ -142,7 +150,7 @@ export class IoredisDriver implements RedisDriver {
     }
     info.peer = this.#peerOf(built[0]!, target);
     if (raw === null) throw new RedisConnectionError('The pipeline got no reply', 'CONNECTION_CLOSED');
-    const resp3 = this.#resp3Mapping();
+    const resp3 = this.#resp3;
     if (!info.atomic) {
       return raw.map(([error, value], i) => this.#result(error, value, commands[i]!, built[i]!, resp3));
     }
@@ -231,7 +239,8 @@ export class IoredisDriver implements RedisDriver {
         keys.push(typeof key === 'number' ? String(key) : key);
       }
     }
-    const built = new this.#detected.Command(name, args.slice(), {
+    // (The Command constructor copies `args` with `flat()`.)
+    const built = new this.#detected.Command(name, args, {
       replyEncoding: command.binary === true ? null : 'utf8',
       readOnly: command.readOnly === true,
     });
@@ -315,7 +324,13 @@ export class IoredisDriver implements RedisDriver {
 
   #peerOf(command: IoredisCommand, target: IoredisClusterNodeTarget | undefined): Peer | undefined {
     const cluster = this.#cluster;
-    if (cluster === undefined) return this.#socketPeer(this.#redis!);
+    if (cluster === undefined) {
+      const redis = this.#redis!;
+      if (redis.stream !== undefined && redis.stream === this.#peerSocket) return this.#peer;
+      this.#peerSocket = redis.stream;
+      this.#peer = this.#socketPeer(redis);
+      return this.#peer;
+    }
     if (target !== undefined) return nodeEndpoint(target.redis);
     const key = command.keys?.[0];
     if (key === undefined) return undefined;
@@ -345,12 +360,6 @@ export class IoredisDriver implements RedisDriver {
     ];
     if (mapped === undefined) return node;
     return { ...node, address: mapped.host ?? node.address, port: mapped.port ?? node.port };
-  }
-
-  #resp3Mapping(): boolean {
-    const options =
-      this.#cluster !== undefined ? (this.#cluster.options.redisOptions ?? {}) : this.#redis!.options;
-    return options.protocol === 3 && options.replyMapping === 'resp3';
   }
 
   #ended(): boolean {

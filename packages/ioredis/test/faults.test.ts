@@ -68,6 +68,29 @@ describe.each(MODULES)('faults ($name)', ({ Redis: RedisClass }) => {
     ]);
   });
 
+  it("maps ioredis' commandTimeout to TIMEOUT", async () => {
+    const pauser = new RedisClass({ host: server.host, port: server.port, lazyConnect: true });
+    const timed = new RedisClass({
+      host: server.host,
+      port: server.port,
+      lazyConnect: true,
+      commandTimeout: 100,
+    });
+    timed.on('error', () => {});
+    try {
+      await Promise.all([pauser.connect(), timed.connect()]);
+      const adapter = fromIoredis(timed);
+      await pauser.call('CLIENT', 'PAUSE', '1000', 'ALL');
+      const error = await adapter.send({ name: 'PING', args: [] }).catch((e) => e);
+      expect(RedisConnectionError.isInstance(error)).toBe(true);
+      expect(error.code).toBe('TIMEOUT');
+    } finally {
+      await pauser.call('CLIENT', 'UNPAUSE').catch(() => {});
+      pauser.disconnect();
+      timed.disconnect();
+    }
+  });
+
   it('maps ioredis giving up after maxRetriesPerRequest to a typed error', async () => {
     const retrying = new RedisClass({
       host: server.host,
