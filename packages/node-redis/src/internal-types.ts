@@ -35,6 +35,7 @@ export interface NodeRedisPubSub {
 export interface NodeRedisStandalone extends NodeRedisEmitter, NodeRedisPubSub {
   sendCommand(args: (string | Buffer)[], options?: NodeRedisCommandOptions): Promise<unknown>;
   duplicate(overrides?: Record<string, unknown>): NodeRedisStandalone;
+  withTypeMapping(typeMapping: Record<number, unknown>): NodeRedisStandalone;
   connect(): Promise<unknown>;
   destroy(): void;
   close?(): Promise<void>;
@@ -69,6 +70,7 @@ export interface NodeRedisCluster extends NodeRedisEmitter, NodeRedisPubSub {
     args: (string | Buffer)[],
     options?: NodeRedisCommandOptions,
   ): Promise<unknown>;
+  withTypeMapping(typeMapping: Record<number, unknown>): NodeRedisCluster;
   nodeClient(node: NodeRedisShardNode): NodeRedisStandalone | Promise<NodeRedisStandalone>;
   readonly slots: readonly ({ master: NodeRedisShardNode; replicas: NodeRedisShardNode[] } | undefined)[];
   readonly masters: readonly NodeRedisShardNode[];
@@ -98,6 +100,7 @@ export interface NodeRedisSentinel extends NodeRedisEmitter, NodeRedisPubSub {
     args: (string | Buffer)[],
     options?: NodeRedisCommandOptions,
   ): Promise<unknown>;
+  withTypeMapping(typeMapping: Record<number, unknown>): NodeRedisSentinel;
   use<T>(fn: (lease: NodeRedisSentinelLease) => Promise<T>): Promise<T>;
   getMasterNode(): { host: string; port: number } | undefined;
   getSentinelNode(): { host: string; port: number } | undefined;
