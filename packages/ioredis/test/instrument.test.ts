@@ -6,7 +6,7 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { ClusterHandle, StandaloneHandle } from '@redisotel/testing';
+import type { ClusterHandle, SentinelHandle, StandaloneHandle } from '@redisotel/testing';
 import type { Cluster, default as Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fromIoredis, instrumentIoredis } from '../src/index.js';
@@ -16,6 +16,7 @@ import {
   memoryTracing,
   prefix,
   startCluster,
+  startSentinel,
   startStandalone,
   trackUnhandledRejections,
 } from './helpers.js';
@@ -25,11 +26,17 @@ trackUnhandledRejections();
 let server: StandaloneHandle;
 let other: StandaloneHandle;
 let cluster: ClusterHandle;
+let sentinel: SentinelHandle;
 beforeAll(async () => {
-  [server, other, cluster] = await Promise.all([startStandalone(), startStandalone(), startCluster()]);
-});
+  [server, other, cluster, sentinel] = await Promise.all([
+    startStandalone(),
+    startStandalone(),
+    startCluster(),
+    startSentinel(),
+  ]);
+}, 180_000);
 afterAll(async () => {
-  await Promise.all([server?.stop(), other?.stop(), cluster?.stop()]);
+  await Promise.all([server?.stop(), other?.stop(), cluster?.stop(), sentinel?.stop()]);
 });
 
 const tracing = memoryTracing();
@@ -239,6 +246,32 @@ describe.each(MODULES)('instrumentIoredis ($name)', ({ Redis: RedisClass, Cluste
       for (const span of spans) expect(masterPorts).toContain(span.attributes['network.peer.port']);
       expect(new Set(spans.map((span) => span.attributes['network.peer.port'])).size).toBe(1);
       expect(trace.getActiveSpan()).toBeUndefined();
+    });
+  });
+
+  describe('sentinel', () => {
+    it('records the commands of a sentinel-managed client with the master as peer', async () => {
+      const client = new RedisClass({
+        sentinels: sentinel.sentinels.map((s) => ({ host: s.host, port: s.port })),
+        name: sentinel.masterName,
+        lazyConnect: true,
+      });
+      client.on('error', () => {});
+      tracing.exporter.reset();
+      const instrumentation = instrumentIoredis(client, { tracerProvider: tracing.provider, metrics: false });
+      try {
+        await client.connect();
+        await client.set(`${prefix()}k`, 'v');
+        await settle();
+        const spans = tracing.spans().filter((span) => span.name !== 'connect');
+        // Nothing of the sentinel lookups nor of the handshake: only the application's command.
+        expect(names(spans)).toEqual(['SET']);
+        expect(spans[0]!.attributes['network.peer.port']).toBe(sentinel.master.port);
+        expect(spans[0]!.attributes['server.port']).toBe(sentinel.sentinels[0]!.port);
+      } finally {
+        instrumentation.disable();
+        client.disconnect();
+      }
     });
   });
 });

@@ -279,6 +279,13 @@ describe.each(MODULES)('fromIoredis standalone ($name)', ({ Redis, major }) => {
         await new Promise((resolve) => setImmediate(resolve));
         expect(dials).toEqual([{ address: server.host, port: server.port, purpose: 'command' }]);
         expect(settled).toEqual(['command']);
+        // The subscriber connection is reported when it is opened, with its purpose.
+        const off = await redis.subscriber().subscribe('dial-check', () => {});
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(dials.at(-1)).toEqual({ address: server.host, port: server.port, purpose: 'subscriber' });
+        expect(settled).toEqual(['command', 'subscriber']);
+        await off();
+        await redis.subscriber().close();
       } finally {
         client.disconnect();
       }
