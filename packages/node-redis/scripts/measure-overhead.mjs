@@ -27,7 +27,8 @@ async function run(name, op) {
   );
   const cpu = process.cpuUsage(cpu0);
   const us = (cpu.user + cpu.system) / count;
-  (results[name] ??= []).push(us);
+  if (!results[name]) results[name] = [];
+  results[name].push(us);
 }
 const def = await createClient({ url }).connect();
 const zero = await createClient({ url, commandOptions: { timeout: 0 } }).connect();

@@ -83,22 +83,38 @@ export function observeStandaloneDials(
       ? { address: endpoint.address, purpose }
       : { address: endpoint.address, port: endpoint.port, purpose };
   const key = 'self';
+  // The first connect() is only visible on node-redis' connect channel (>= 5.12). The global
+  // subscription holds the client, so it lasts only until that first connection ends one way or another.
+  let watchingStart = false;
   const onStart = (message: unknown) => {
     const clientId = (message as { clientId?: unknown } | undefined)?.clientId;
     if (clientId !== undefined && clientId === client._clientId) attempts.begin(key, info);
   };
+  const stopWatchingStart = () => {
+    if (!watchingStart) return;
+    watchingStart = false;
+    diagnostics.unsubscribe(CONNECT_START, onStart);
+  };
   const onReconnecting = () => attempts.begin(key, info);
-  const onReady = () => attempts.succeed(key);
-  const onEnd = () =>
+  const onReady = () => {
+    stopWatchingStart();
+    attempts.succeed(key);
+  };
+  const onEnd = () => {
+    stopWatchingStart();
     attempts.fail(key, new RedisConnectionError('client closed while connecting', 'CLIENT_CLOSED'));
+  };
   const emitter = client as NodeRedisEmitter;
   emitter.on('reconnecting', onReconnecting);
   emitter.on('ready', onReady);
   emitter.on('end', onEnd);
   emitter.on('terminated', onEnd);
-  diagnostics.subscribe(CONNECT_START, onStart);
+  if (!client.isOpen) {
+    watchingStart = true;
+    diagnostics.subscribe(CONNECT_START, onStart);
+  }
   return () => {
-    diagnostics.unsubscribe(CONNECT_START, onStart);
+    stopWatchingStart();
     emitter.off('reconnecting', onReconnecting);
     emitter.off('ready', onReady);
     emitter.off('end', onEnd);
