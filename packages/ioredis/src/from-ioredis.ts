@@ -37,6 +37,7 @@ import type {
 import { normalizeReply } from './reply.js';
 import { IoredisSubscriber } from './subscriber.js';
 import type { FromIoredisOptions, IoredisClient } from './types.js';
+import { noteUntracedWrite, socketBaselines } from './write-baseline.js';
 
 type Peer = { address: string; port?: number };
 type Dial = (info: DialInfo, connected: Promise<void>) => void;
@@ -103,8 +104,10 @@ export class IoredisDriver implements RedisDriver {
     if (cluster !== undefined) {
       target = built.keys!.length === 0 ? this.#pickNode(cluster) : undefined;
       promise = cluster.sendCommand(built, undefined, target);
+      if (socketBaselines.active > 0 && target !== undefined) noteUntracedWrite(target.redis.stream);
     } else {
       promise = this.#redis!.sendCommand(built);
+      if (socketBaselines.active > 0) noteUntracedWrite(this.#redis!.stream);
     }
     return promise.then(
       (reply) => {
@@ -143,7 +146,11 @@ export class IoredisDriver implements RedisDriver {
     const firstName = commands[0]!.name;
     let raw: Array<[Error | null, unknown]> | null;
     try {
-      raw = await pipeline.exec();
+      const executed = pipeline.exec();
+      if (socketBaselines.active > 0) {
+        noteUntracedWrite(target !== undefined ? target.redis.stream : this.#redis?.stream);
+      }
+      raw = await executed;
     } catch (error) {
       info.peer = this.#peerOf(built[0]!, target);
       throw toRedisotelError(error, info.atomic ? 'EXEC' : firstName, this.#ended());

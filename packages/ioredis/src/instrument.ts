@@ -21,6 +21,7 @@ import { isReplyError, toRedisotelError } from './errors.js';
 import type { IoredisCluster, IoredisRedis } from './internal-types.js';
 import { normalizeReply } from './reply.js';
 import type { InstrumentIoredisOptions, IoredisClient, IoredisInstrumentation } from './types.js';
+import { socketBaselines } from './write-baseline.js';
 
 /** The context ioredis publishes on `ioredis:command` (built/tracing.d.ts `CommandTraceContext`). */
 interface CommandContext {
@@ -173,8 +174,8 @@ class Instrumentation {
   readonly #seen = new WeakMap<object, Seen>();
   /** Commands of the current synchronous run, classified in a microtask at its end. */
   #run: Seen[] = [];
-  /** `socket.bytesWritten` when the previous run was classified, per socket. */
-  readonly #baseline = new WeakMap<Socket, number>();
+  /** `socket.bytesWritten` when the previous run was classified (or fromIoredis last wrote), per socket. */
+  readonly #baseline = socketBaselines.bytes;
   /** The `multi().exec()` whose synchronous part is running (its commands are published inside it). */
   #openBatch: OpenBatch | undefined;
   readonly #batches = new WeakMap<object, OpenBatch>();
@@ -224,11 +225,13 @@ class Instrumentation {
     commands.subscribe(commandHandlers);
     batches.subscribe(batchHandlers);
     connects.subscribe(connectHandlers);
+    socketBaselines.active++;
     let enabled = true;
     return {
       disable: () => {
         if (!enabled) return;
         enabled = false;
+        socketBaselines.active--;
         commands.unsubscribe(commandHandlers);
         batches.unsubscribe(batchHandlers);
         connects.unsubscribe(connectHandlers);
