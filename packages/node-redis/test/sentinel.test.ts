@@ -1,7 +1,8 @@
 import { defineScript, type RedisLike, RedisReplyError } from '@redisotel/core-hooks';
 import type { SentinelHandle } from '@redisotel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromNodeRedis } from '../src/index.js';
+import { fromNodeRedis, instrumentNodeRedis } from '../src/index.js';
+import { createCapture } from './capture.js';
 import { eventually, MODULES, prefix, startSentinel, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
@@ -79,6 +80,37 @@ describe.each(MODULES)('fromNodeRedis sentinel ($name)', ({ lib, major }) => {
     await redis.send({ name: 'PUBLISH', args: [`${p}c`, 'hi'] });
     await eventually(() => messages.length === 1);
     await stop();
+  });
+});
+
+describe.each(MODULES)('instrumentNodeRedis on a sentinel client ($name)', ({ lib }) => {
+  it('records the application commands once, with the master as peer, also next to fromNodeRedis', async () => {
+    const client = lib.createSentinel({
+      name: group.masterName,
+      sentinelRootNodes: group.sentinels.map((s) => ({ host: s.host, port: s.port })),
+    });
+    client.on('error', () => {});
+    await client.connect();
+    const capture = createCapture();
+    const providers = { tracerProvider: capture.tracerProvider, meterProvider: capture.meterProvider };
+    const instrumentation = instrumentNodeRedis(client, providers);
+    const redis = fromNodeRedis(client, providers);
+    const p = prefix();
+    try {
+      await client.set(`${p}k`, 'v');
+      expect(await redis.send({ name: 'GET', args: [`${p}k`], keys: [0] })).toBe('v');
+      await redis.batch([{ name: 'INCR', args: [`${p}n`], keys: [0] }], { atomic: true });
+    } finally {
+      instrumentation.disable();
+      await client.close();
+    }
+    const spans = capture.spans().filter((span) => span.name !== 'connect');
+    expect(spans.map((span) => span.attributes['db.operation.name'])).toEqual(['SET', 'GET', 'MULTI INCR']);
+    for (const span of spans) {
+      expect(span.attributes['network.peer.address']).toBe(group.master.host);
+      expect(span.attributes['network.peer.port']).toBe(group.master.port);
+    }
+    await capture.shutdown();
   });
 });
 
