@@ -226,17 +226,39 @@ class Instrumentation {
     batches.subscribe(batchHandlers);
     connects.subscribe(connectHandlers);
     socketBaselines.active++;
+    const stopCounting = this.#recorder.observeConnections(() => this.#connectionCounts());
     let enabled = true;
     return {
       disable: () => {
         if (!enabled) return;
         enabled = false;
         socketBaselines.active--;
+        stopCounting();
         commands.unsubscribe(commandHandlers);
         batches.unsubscribe(batchHandlers);
         connects.unsubscribe(connectHandlers);
       },
     };
+  }
+
+  /**
+   * `db.client.connection.count`: the client's ready connections (a cluster's node connections), `used`
+   * while replies are awaited on them (ioredis' internal `commandQueue`), else `idle`.
+   */
+  #connectionCounts(): { idle: number; used: number } {
+    const connections =
+      this.#kind === 'cluster'
+        ? (this.#client as IoredisCluster).nodes('all')
+        : [this.#client as IoredisRedis];
+    let idle = 0;
+    let used = 0;
+    for (const connection of connections) {
+      if (connection.status !== 'ready') continue;
+      const pending = (connection as unknown as { commandQueue?: { length?: number } }).commandQueue?.length;
+      if (typeof pending === 'number' && pending > 0) used++;
+      else idle++;
+    }
+    return { idle, used };
   }
 
   // ---- which events are ours -------------------------------------------------------------------------

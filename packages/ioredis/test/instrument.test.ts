@@ -215,6 +215,18 @@ describe.each(MODULES)('instrumentIoredis ($name)', ({ Redis: RedisClass, Cluste
         points.map((point) => [point.attributes['db.operation.name'], point.value.count]),
       );
       expect(byOperation).toEqual({ SET: 1, 'PIPELINE GET': 1 });
+      const count = exporter
+        .getMetrics()
+        .flatMap((resource) => resource.scopeMetrics)
+        .flatMap((scope) => scope.metrics)
+        .find((m) => m.descriptor.name === 'db.client.connection.count')!;
+      const states = Object.fromEntries(
+        (count.dataPoints as Array<{ attributes: Record<string, unknown>; value: number }>).map((point) => [
+          point.attributes['db.client.connection.state'],
+          point.value,
+        ]),
+      );
+      expect(states).toEqual({ idle: 1, used: 0 });
       for (const point of points) expect(JSON.stringify(point.attributes)).not.toContain(p);
       await meterProvider.shutdown();
     });
