@@ -190,4 +190,40 @@ describe.each(MODULES)('fromIoredis cluster ($name)', ({ Cluster: ClusterClass, 
     await Promise.all(client.nodes('master').map((node) => node.script('FLUSH')));
     for (const key of keys) expect(await redis.runScript(script, [key], ['w'])).toEqual([key, 'w']);
   });
+
+  it('reports the connection attempts of the node connections to dial hooks', async () => {
+    const dials: Array<{ address: string; port?: number; purpose: string }> = [];
+    let settled = 0;
+    const fresh = new ClusterClass(
+      deployment.nodes.map((node) => ({ host: node.host, port: node.port })),
+      { lazyConnect: true },
+    );
+    try {
+      const adapter = fromIoredis(fresh, {
+        hooks: [
+          {
+            dial: (next) => async (info) => {
+              dials.push({ ...info });
+              await next(info);
+              settled++;
+            },
+          },
+        ],
+      });
+      await fresh.connect();
+      for (const key of ['a', 'b', 'c', 'd', 'e', 'f']) {
+        await adapter.send({ name: 'SET', args: [`${prefix()}${key}`, '1'], keys: [0] });
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      const ports = new Set(deployment.nodes.map((node) => node.port));
+      expect(dials.length).toBeGreaterThanOrEqual(1);
+      for (const dial of dials) {
+        expect(dial.purpose).toBe('command');
+        expect(ports.has(dial.port!)).toBe(true);
+      }
+      expect(settled).toBe(dials.length);
+    } finally {
+      fresh.disconnect();
+    }
+  });
 });
