@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { type Context, context, trace } from '@opentelemetry/api';
+import { randomFillSync } from 'node:crypto';
+import { type Context, context } from '@opentelemetry/api';
 import { LockLostError, LockNotAcquiredError, LockUnavailableError } from './errors.js';
-import { HeldLease, type LeaseContext, recordError, spanAttributes } from './lease.js';
+import { HeldLease, inSpan, type LeaseContext, recordError, spanAttributes } from './lease.js';
 import { resolveAcquireOptions } from './options.js';
 import {
   type AcquireOutcome,
@@ -19,18 +19,30 @@ function abortError(signal: AbortSignal): DOMException {
   return new DOMException('The acquisition was aborted', { name: 'AbortError', cause: signal.reason });
 }
 
+// Tokens come from a pool of cryptographically random bytes, refilled 256 tokens at a time.
+const TOKEN_BYTES = 16;
+const pool = Buffer.alloc(TOKEN_BYTES * 256);
+let poolOffset = pool.length;
+
 function newToken(): string {
-  return randomBytes(16).toString('hex');
+  if (poolOffset === pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const token = pool.toString('hex', poolOffset, poolOffset + TOKEN_BYTES);
+  poolOffset += TOKEN_BYTES;
+  return token;
 }
 
 /** The acquire loop, tryAcquire and withLock shared by locks and semaphores. */
-export function createEngine(ctx: LeaseContext, redisName: string): Lock {
+export function createEngine(parts: Omit<LeaseContext, 'spanAttributes'>, redisName: string): Lock {
+  const ctx: LeaseContext = { ...parts, spanAttributes: spanAttributes(parts) };
   const { backend, options, telemetry, kind } = ctx;
   const where = `${kind} "${options.name}"`;
 
   function finish(outcome: AcquireOutcome, startedAt: number): number {
     const waitedMs = performance.now() - startedAt;
-    const attributes = { ...telemetry.baseAttributes, [ATTR_LOCK_OUTCOME]: outcome };
+    const attributes = telemetry.outcomeAttributes[outcome];
     telemetry.acquireOutcomes.add(1, attributes);
     if (outcome !== 'busy') telemetry.acquireWait.record(waitedMs / 1000, attributes);
     return waitedMs;
@@ -66,16 +78,15 @@ export function createEngine(ctx: LeaseContext, redisName: string): Lock {
     const callerContext = context.active();
     const span = telemetry.tracer.startSpan(
       `${kind} ${SPAN_OPERATIONS.acquire}`,
-      { attributes: spanAttributes(ctx) },
+      { attributes: ctx.spanAttributes },
       callerContext,
     );
-    const spanContext = trace.setSpan(callerContext, span);
     let attempts = 0;
     let wake: WakeUpHandle | undefined;
     let wakeTried = !options.wakeUp;
     let outcome = 'error' as AcquireOutcome;
     try {
-      return await context.with(spanContext, async () => {
+      return await inSpan(span, async () => {
         for (;;) {
           if (signal?.aborted) {
             outcome = 'aborted';
@@ -149,13 +160,12 @@ export function createEngine(ctx: LeaseContext, redisName: string): Lock {
       const callerContext = context.active();
       const span = telemetry.tracer.startSpan(
         `${kind} ${SPAN_OPERATIONS.acquire}`,
-        { attributes: spanAttributes(ctx) },
+        { attributes: ctx.spanAttributes },
         callerContext,
       );
-      const spanContext = trace.setSpan(callerContext, span);
       let outcome = 'error' as AcquireOutcome;
       try {
-        const result = await context.with(spanContext, () => attempt(options.autoExtend, callerContext, 0));
+        const result = await inSpan(span, () => attempt(options.autoExtend, callerContext, 0));
         if (result.lease === undefined) {
           outcome = 'busy';
           return null;
@@ -182,10 +192,10 @@ export function createEngine(ctx: LeaseContext, redisName: string): Lock {
         throw new TypeError(`${redisName}.withLock: "fn" must be a function, received ${typeof fn}`);
       }
       const span = telemetry.tracer.startSpan(`${kind} ${SPAN_OPERATIONS.withLock}`, {
-        attributes: spanAttributes(ctx),
+        attributes: ctx.spanAttributes,
       });
       try {
-        return await context.with(trace.setSpan(context.active(), span), async () => {
+        return await inSpan(span, async () => {
           const lease = await acquire(callOptions, true);
           lease.lossSpan = span;
           span.setAttribute(ATTR_LOCK_FENCING_TOKEN, lease.fencingToken);

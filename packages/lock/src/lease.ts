@@ -26,6 +26,8 @@ export interface LeaseContext {
   readonly telemetry: LockTelemetry;
   readonly kind: 'lock' | 'semaphore';
   readonly resource: string;
+  /** {@link spanAttributes} of this lock. */
+  readonly spanAttributes: Attributes;
 }
 
 /** Record `error` on `span` (type, status, exception). */
@@ -37,11 +39,19 @@ export function recordError(span: Span, error: unknown): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : undefined });
 }
 
-/** The span attributes every span of one lock carries. */
-export function spanAttributes(ctx: LeaseContext) {
+/** The span attributes every span of one lock carries (computed once per lock). */
+export function spanAttributes(ctx: Omit<LeaseContext, 'spanAttributes'>): Attributes {
   const attributes: Attributes = { ...ctx.telemetry.baseAttributes };
   if (ctx.options.recordResource) attributes[ATTR_LOCK_RESOURCE] = ctx.resource;
-  return attributes;
+  return Object.freeze(attributes);
+}
+
+/**
+ * Run `fn` with `span` active, so the adapter's command spans become its children. A non-recording
+ * span (no SDK, or not sampled) carries its parent's context already: skip the context switch.
+ */
+export function inSpan<T>(span: Span, fn: () => T): T {
+  return span.isRecording() ? context.with(trace.setSpan(context.active(), span), fn) : fn();
 }
 
 /** A held lease: extension timers, loss detection and release. */
@@ -50,15 +60,21 @@ export class HeldLease implements Lease {
   readonly token: string;
   readonly fencingToken: number;
   expiresAt: number;
-  readonly #controller = new AbortController();
   readonly #ctx: LeaseContext;
   #state: 'held' | 'released' | 'lost' = 'held';
   #ttlMs: number;
   /** `performance.now()` by which the lease surely expired on Redis if not extended since. */
   #deadline: number;
   readonly #acquiredAt: number;
-  #extendTimer: NodeJS.Timeout | undefined;
-  #expiryTimer: NodeJS.Timeout | undefined;
+  /** One timer for both automatic extension and loss detection, due at {@link #timerDue}. */
+  #timer: NodeJS.Timeout | undefined;
+  #timerDue = Number.POSITIVE_INFINITY;
+  #autoExtend = false;
+  #nextExtendAt = Number.POSITIVE_INFINITY;
+  #extending = false;
+  /** Created on first access of `signal` (most leases are released without anyone reading it). */
+  #controller: AbortController | undefined;
+  #lostError: LockLostError | undefined;
   #lastError: unknown;
   /** The context extension spans start in: the one `acquire` was called in (withLock's span, say). */
   readonly #parentContext: Context;
@@ -86,6 +102,10 @@ export class HeldLease implements Lease {
   }
 
   get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#lostError !== undefined) this.#controller.abort(this.#lostError);
+    }
     return this.#controller.signal;
   }
 
@@ -95,49 +115,59 @@ export class HeldLease implements Lease {
 
   /** Arm the loss timer and, when asked, automatic extension. */
   start(autoExtend: boolean): void {
-    this.#armExpiry();
-    if (autoExtend) this.#scheduleExtend(this.#ctx.options.autoExtendIntervalMs);
+    this.#autoExtend = autoExtend;
+    if (autoExtend) this.#nextExtendAt = performance.now() + this.#ctx.options.autoExtendIntervalMs;
+    this.#arm();
   }
 
-  /** Turn automatic extension on for a lease acquired without it (withLock). */
-  enableAutoExtend(): void {
-    if (this.#state === 'held' && this.#extendTimer === undefined) {
-      this.#scheduleExtend(this.#ctx.options.autoExtendIntervalMs);
-    }
-  }
-
-  #armExpiry(): void {
-    if (this.#expiryTimer !== undefined) clearTimeout(this.#expiryTimer);
-    const delay = Math.max(0, this.#deadline - performance.now());
-    this.#expiryTimer = setTimeout(() => {
-      this.#expiryTimer = undefined;
-      this.#lose('expired', this.#lastError, undefined);
-    }, delay);
-    this.#expiryTimer.unref();
-  }
-
-  #scheduleExtend(delay: number): void {
+  /** (Re)arm the one timer for the next thing due: an extension, or the deadline. */
+  #arm(): void {
     if (this.#state !== 'held') return;
-    if (this.#extendTimer !== undefined) clearTimeout(this.#extendTimer);
-    this.#extendTimer = setTimeout(() => {
-      this.#extendTimer = undefined;
-      context.with(this.#parentContext, () => {
-        this.#extend(this.#ttlMs, true).then(
-          () => this.#scheduleExtend(this.#ctx.options.autoExtendIntervalMs),
-          (error: unknown) => {
-            if (this.#state !== 'held') return;
-            // Redis unreachable: try again soon, well before the deadline; the expiry timer
-            // declares the lease lost if no attempt succeeds in time.
-            this.#lastError = LockUnavailableError.isInstance(error) ? error.cause : error;
-            const remaining = this.#deadline - performance.now();
-            this.#scheduleExtend(
-              Math.max(10, Math.min(this.#ctx.options.autoExtendIntervalMs, remaining / 4)),
-            );
-          },
-        );
+    const due = this.#extending ? this.#deadline : Math.min(this.#deadline, this.#nextExtendAt);
+    if (this.#timer !== undefined) {
+      if (due === this.#timerDue) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timerDue = due;
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, due - performance.now()));
+    this.#timer.unref();
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#timerDue = Number.POSITIVE_INFINITY;
+    if (this.#state !== 'held') return;
+    const now = performance.now();
+    if (now >= this.#deadline) {
+      // No extension succeeded in time: Redis has expired (or is about to expire) the lease.
+      this.#lose('expired', this.#lastError, undefined);
+      return;
+    }
+    if (this.#autoExtend && !this.#extending && now >= this.#nextExtendAt) this.#autoExtendNow();
+    this.#arm();
+  };
+
+  #autoExtendNow(): void {
+    this.#extending = true;
+    context
+      .with(this.#parentContext, () => this.#extend(this.#ttlMs, true))
+      .then(
+        () => {
+          this.#nextExtendAt = performance.now() + this.#ctx.options.autoExtendIntervalMs;
+        },
+        (error: unknown) => {
+          // Redis unreachable: try again soon, well before the deadline; the timer declares the lease
+          // lost if no attempt succeeds in time. (A loss found by the extension is already recorded.)
+          this.#lastError = LockUnavailableError.isInstance(error) ? error.cause : error;
+          const remaining = this.#deadline - performance.now();
+          this.#nextExtendAt =
+            performance.now() + Math.max(10, Math.min(this.#ctx.options.autoExtendIntervalMs, remaining / 4));
+        },
+      )
+      .finally(() => {
+        this.#extending = false;
+        this.#arm();
       });
-    }, delay);
-    this.#extendTimer.unref();
   }
 
   extend(ms?: number): Promise<void> {
@@ -153,7 +183,7 @@ export class HeldLease implements Lease {
     const { tracer } = this.#ctx.telemetry;
     const span = tracer.startSpan(`${this.#ctx.kind} ${SPAN_OPERATIONS.extend}`, {
       attributes: {
-        ...spanAttributes(this.#ctx),
+        ...this.#ctx.spanAttributes,
         [ATTR_LOCK_FENCING_TOKEN]: this.fencingToken,
         [ATTR_LOCK_TTL_MS]: ttlMs,
         [ATTR_LOCK_AUTO]: auto,
@@ -170,9 +200,7 @@ export class HeldLease implements Lease {
       const timeoutMs = auto ? Math.max(10, Math.floor(this.#deadline - sentAt)) : undefined;
       let reply: { extended: boolean; expiresAt: number };
       try {
-        reply = await context.with(trace.setSpan(context.active(), span), () =>
-          this.#ctx.backend.extend(this.token, ttlMs, timeoutMs),
-        );
+        reply = await inSpan(span, () => this.#ctx.backend.extend(this.token, ttlMs, timeoutMs));
       } catch (error) {
         throw new LockUnavailableError(
           `Could not extend the ${this.#ctx.kind} "${this.#ctx.options.name}": Redis failed`,
@@ -188,13 +216,13 @@ export class HeldLease implements Lease {
       }
       if (!reply.extended) {
         this.#lose('not-held', undefined, span);
-        throw this.#controller.signal.reason;
+        throw this.#lostError;
       }
       this.expiresAt = reply.expiresAt;
       this.#ttlMs = ttlMs;
       this.#lastError = undefined;
       this.#deadline = sentAt + ttlMs;
-      this.#armExpiry();
+      this.#arm();
     } catch (error) {
       recordError(span, error);
       throw error;
@@ -204,7 +232,7 @@ export class HeldLease implements Lease {
   }
 
   #notHeldError(): LockLostError {
-    if (this.#state === 'lost') return this.#controller.signal.reason as LockLostError;
+    if (this.#lostError !== undefined) return this.#lostError;
     return new LockLostError(
       `The ${this.#ctx.kind} "${this.#ctx.options.name}" was already released`,
       'not-held',
@@ -233,26 +261,26 @@ export class HeldLease implements Lease {
       // Found by the expiry timer, outside any span: a short span carries the event.
       const lostSpan = telemetry.tracer.startSpan(
         `${this.#ctx.kind} ${SPAN_OPERATIONS.lost}`,
-        { attributes: spanAttributes(this.#ctx) },
+        { attributes: this.#ctx.spanAttributes },
         this.#parentContext,
       );
       lostSpan.addEvent(EVENT_LOCK_LOST, eventAttributes);
       lostSpan.end();
     }
-    this.#controller.abort(error);
+    this.#lostError = error;
+    this.#controller?.abort(error);
   }
 
   #stopTimers(): void {
-    if (this.#extendTimer !== undefined) clearTimeout(this.#extendTimer);
-    if (this.#expiryTimer !== undefined) clearTimeout(this.#expiryTimer);
-    this.#extendTimer = undefined;
-    this.#expiryTimer = undefined;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerDue = Number.POSITIVE_INFINITY;
   }
 
   async release(): Promise<boolean> {
     const { tracer, holdDuration, baseAttributes } = this.#ctx.telemetry;
     const span = tracer.startSpan(`${this.#ctx.kind} ${SPAN_OPERATIONS.release}`, {
-      attributes: { ...spanAttributes(this.#ctx), [ATTR_LOCK_FENCING_TOKEN]: this.fencingToken },
+      attributes: { ...this.#ctx.spanAttributes, [ATTR_LOCK_FENCING_TOKEN]: this.fencingToken },
     });
     try {
       if (this.#state !== 'held') {
@@ -264,9 +292,7 @@ export class HeldLease implements Lease {
       holdDuration.record((performance.now() - this.#acquiredAt) / 1000, baseAttributes);
       let released: boolean;
       try {
-        released = await context.with(trace.setSpan(context.active(), span), () =>
-          this.#ctx.backend.release(this.token, this.#ttlMs),
-        );
+        released = await inSpan(span, () => this.#ctx.backend.release(this.token, this.#ttlMs));
       } catch (error) {
         throw new LockUnavailableError(
           `Could not release the ${this.#ctx.kind} "${this.#ctx.options.name}": Redis failed (it expires on its own)`,

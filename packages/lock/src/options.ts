@@ -201,9 +201,11 @@ export function resolveOptions(
 export function resourceKeys(where: string, prefix: string, resource: string) {
   const base = `${prefix}{${resource}}`;
   const keys = { main: base, fence: `${base}:fence`, channel: `${base}:released` };
-  if (keySlot(keys.main) !== keySlot(keys.fence)) {
+  // Without a brace in the prefix the hash tag is the resource, shared by every key; only a prefix with
+  // braces or a resource starting with "}" (an empty tag) can split them, so only then compute slots.
+  if ((prefix.includes('{') || resource.startsWith('}')) && keySlot(keys.main) !== keySlot(keys.fence)) {
     throw new RangeError(
-      `${where}: "prefix" ${describeValue(prefix)} splits the keys of one resource across hash slots (an empty "{}" hash tag?)`,
+      `${where}: "prefix" ${describeValue(prefix)} with resource ${describeValue(resource)} splits the keys of one resource across hash slots (an empty "{}" hash tag?)`,
     );
   }
   return keys;

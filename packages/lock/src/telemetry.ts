@@ -66,23 +66,63 @@ export interface LockTelemetry {
   readonly tracer: Tracer;
   /** `lock.name` + `lock.kind`: the only metric attributes besides the outcome/reason enums. */
   readonly baseAttributes: Attributes;
+  /** `baseAttributes` + `lock.outcome`, one frozen object per outcome. */
+  readonly outcomeAttributes: Readonly<Record<AcquireOutcome, Attributes>>;
   readonly acquireWait: Histogram;
   readonly holdDuration: Histogram;
   readonly acquireOutcomes: Counter;
   readonly lost: Counter;
 }
 
+// One telemetry per (tracer provider, meter provider, name, kind): locks are often created per
+// request, and instruments need not be.
+const cache = new WeakMap<TracerProvider, WeakMap<MeterProvider, Map<string, LockTelemetry>>>();
+
 export function createLockTelemetry(
-  tracerProvider: TracerProvider | undefined,
-  meterProvider: MeterProvider | undefined,
+  tracerProviderOption: TracerProvider | undefined,
+  meterProviderOption: MeterProvider | undefined,
   name: string,
   kind: 'lock' | 'semaphore',
 ): LockTelemetry {
-  const tracer = (tracerProvider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_SCOPE, VERSION);
-  const meter = (meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_SCOPE, VERSION);
+  const tracerProvider = tracerProviderOption ?? trace.getTracerProvider();
+  const meterProvider = meterProviderOption ?? metrics.getMeterProvider();
+  let byMeter = cache.get(tracerProvider);
+  if (byMeter === undefined) {
+    byMeter = new WeakMap();
+    cache.set(tracerProvider, byMeter);
+  }
+  let byName = byMeter.get(meterProvider);
+  if (byName === undefined) {
+    byName = new Map();
+    byMeter.set(meterProvider, byName);
+  }
+  const key = `${kind}\u0000${name}`;
+  let telemetry = byName.get(key);
+  if (telemetry === undefined) {
+    telemetry = build(tracerProvider, meterProvider, name, kind);
+    // Names are low-cardinality by contract; the bound only protects against misuse.
+    if (byName.size < 1000) byName.set(key, telemetry);
+  }
+  return telemetry;
+}
+
+function build(
+  tracerProvider: TracerProvider,
+  meterProvider: MeterProvider,
+  name: string,
+  kind: 'lock' | 'semaphore',
+): LockTelemetry {
+  const tracer = tracerProvider.getTracer(INSTRUMENTATION_SCOPE, VERSION);
+  const meter = meterProvider.getMeter(INSTRUMENTATION_SCOPE, VERSION);
+  const baseAttributes = Object.freeze({ [ATTR_LOCK_NAME]: name, [ATTR_LOCK_KIND]: kind });
+  const outcomes: AcquireOutcome[] = ['acquired', 'timed_out', 'aborted', 'busy', 'error'];
+  const outcomeAttributes = Object.fromEntries(
+    outcomes.map((outcome) => [outcome, Object.freeze({ ...baseAttributes, [ATTR_LOCK_OUTCOME]: outcome })]),
+  ) as unknown as Record<AcquireOutcome, Attributes>;
   return {
     tracer,
-    baseAttributes: { [ATTR_LOCK_NAME]: name, [ATTR_LOCK_KIND]: kind },
+    baseAttributes,
+    outcomeAttributes,
     acquireWait: meter.createHistogram(METRIC_ACQUIRE_WAIT, {
       description: 'How long acquire waited, whatever its outcome',
       unit: 's',

@@ -22,6 +22,18 @@ interface ChannelEntry {
 
 const registry = new WeakMap<RedisLike, Map<string, ChannelEntry>>();
 
+/**
+ * One release frees one lease: wake the longest-waiting waiter of this process only (the others keep
+ * waiting, so a release costs one retry per process instead of a stampede). Waiters that are between
+ * attempts see the new generation and retry at once.
+ */
+function wakeOne(entry: ChannelEntry): void {
+  entry.generation++;
+  const first = entry.listeners.values().next();
+  if (!first.done) first.value();
+}
+
+/** After a subscriber reconnect releases may have been missed: everyone retries once. */
 function wakeAll(entry: ChannelEntry): void {
   entry.generation++;
   for (const listener of [...entry.listeners]) listener();
@@ -41,12 +53,12 @@ function openEntry(redis: RedisLike, channels: Map<string, ChannelEntry>, channe
   entry.ready = (async () => {
     try {
       const subscriber = redis.subscriber();
-      const listener = () => wakeAll(entry);
+      const listener = () => wakeOne(entry);
       entry.unsubscribe = sharded
         ? await subscriber.ssubscribe(channel, listener)
         : await subscriber.subscribe(channel, listener);
       // Messages published while the subscriber was away are lost: wake everyone to retry once.
-      entry.removeReconnect = subscriber.onReconnect(listener);
+      entry.removeReconnect = subscriber.onReconnect(() => wakeAll(entry));
       if (entry.closed) closeEntry(entry);
       return true;
     } catch {

@@ -50,7 +50,7 @@ describe('options are validated at creation', () => {
     ],
     ['wakeUp', 1, TypeError, '"wakeUp" must be a boolean, received 1'],
     ['prefix', 5, TypeError, '"prefix" must be a string, received 5'],
-    ['prefix', 'a{}b', RangeError, '"prefix" "a{}b" splits the keys'],
+    ['prefix', 'a{}b', RangeError, '"prefix" "a{}b" with resource "r" splits the keys'],
     ['name', '', RangeError, '"name" must not be empty'],
     ['recordResource', 'true', TypeError, '"recordResource" must be a boolean'],
     ['tracerProvider', {}, TypeError, '"tracerProvider" must be an object with a getTracer() method'],
