@@ -47,8 +47,11 @@ export function trackUnhandledRejections(): { readonly reasons: unknown[] } {
   return { reasons };
 }
 
-/** Spawned servers only: never the system Redis on 6379, never `REDIS_URL`. */
-const SOURCES = ['binary'] as const;
+/**
+ * Servers of our own (spawned `redis-server`, else a container): never the system Redis on 6379 nor an
+ * external `REDIS_URL`, because these tests kill, restart and fail over the servers they use.
+ */
+const SOURCES = ['binary', 'container'] as const;
 
 export function startStandalone(serverArgs: readonly string[] = []): Promise<StandaloneHandle> {
   return startRedis({ topology: 'standalone', sources: SOURCES, serverArgs }) as Promise<StandaloneHandle>;
