@@ -13,7 +13,8 @@ const problems = [];
 function targets(node, path, out) {
   if (typeof node === 'string') out.push([path, node]);
   else if (node && typeof node === 'object')
-    for (const [k, v] of Object.entries(node)) targets(v, `${path}.${k}`, out);
+    for (const [k, v] of Object.entries(node))
+      targets(v, k.startsWith('.') ? `${path}["${k}"]` : `${path}.${k}`, out);
   return out;
 }
 
