@@ -191,6 +191,22 @@ describe.each(MODULES)('instrumentIoredis ($name)', ({ Redis: RedisClass, Cluste
         expect(span.parentSpanContext?.spanId).toBe(block.spanContext().spanId);
     });
 
+    it('gives one span for a fromIoredis command that waited in the offline queue', async () => {
+      const lazy = new RedisClass({ host: server.host, port: server.port, lazyConnect: true });
+      const both = instrumentIoredis(lazy, { tracerProvider: tracing.provider, metrics: false });
+      try {
+        const redis = fromIoredis(lazy, { tracerProvider: tracing.provider, metrics: false });
+        // Not connected: ioredis queues the command offline and connects; it is written on flush.
+        expect(lazy.status).toBe('wait');
+        expect(await redis.send({ name: 'PING', args: [] })).toBe('PONG');
+        await settle();
+        expect(names(tracing.spans()).filter((name) => name !== 'connect')).toEqual(['PING']);
+      } finally {
+        both.disable();
+        lazy.disconnect();
+      }
+    });
+
     it('records the duration metric once per command and once per pipeline', async () => {
       instrumentation!.disable();
       const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
