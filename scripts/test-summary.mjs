@@ -12,10 +12,11 @@ let failed = 0;
 let skipped = 0;
 const missing = [];
 const brokenSuites = [];
-for (const group of ['packages', 'examples', 'bench']) {
+for (const group of ['packages', 'examples', 'bench', 'scripts']) {
   const base = join(root, group);
   if (!existsSync(base)) continue;
-  const dirs = group === 'bench' ? [base] : readdirSync(base).map((d) => join(base, d));
+  const dirs =
+    group === 'bench' || group === 'scripts' ? [base] : readdirSync(base).map((d) => join(base, d));
   for (const dir of dirs) {
     if (!existsSync(join(dir, 'vitest.config.ts'))) continue;
     const file = join(dir, 'test-results.json');
