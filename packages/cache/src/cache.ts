@@ -5,6 +5,7 @@ import {
   keySlot,
   type RedisLike,
   type RedisMessage,
+  RedisotelError,
   type RedisReply,
   RedisReplyError,
   RedisTimeoutError,
@@ -67,12 +68,14 @@ const MAGIC = '~rc1 ';
 const FOREIGN = '~foreign';
 const TAG_SEPARATOR = '\u001f';
 const NOOP = () => {};
+const KEY_0: readonly number[] = [0];
 
 /** An entry read from Redis and decoded. */
 interface Decoded {
   readonly value: unknown;
   readonly createdUs: number;
   readonly ttlMs: number;
+  readonly staleMs: number;
   readonly tags: readonly string[];
   readonly size: number;
   readonly fresh: boolean;
@@ -117,6 +120,23 @@ function defer<T>(): Deferred<T> {
 interface Waiter {
   readonly woken: Promise<void>;
   wake(): void;
+}
+
+/** Parse the one-string reply of READ_SCRIPT ("<s> <µs> <lease> " then '-', '!' or '=' + raw). */
+function parseReadReply(reply: RedisReply): { nowUs: number; lease: number; raw: RedisReply } {
+  if (typeof reply !== 'string')
+    throw new RedisotelError('The cache_read script answered an unexpected reply');
+  const first = reply.indexOf(' ');
+  const second = reply.indexOf(' ', first + 1);
+  const third = reply.indexOf(' ', second + 1);
+  if (first === -1 || second === -1 || third === -1) {
+    throw new RedisotelError('The cache_read script answered an unexpected reply');
+  }
+  const nowUs = Number(reply.slice(0, first)) * 1e6 + Number(reply.slice(first + 1, second));
+  const lease = Number(reply.slice(second + 1, third));
+  const flag = reply.charCodeAt(third + 1);
+  const raw = flag === 61 /* = */ ? reply.slice(third + 2) : flag === 33 /* ! */ ? FOREIGN : null;
+  return { nowUs, lease, raw };
 }
 
 /** Whether a Redis error means the server is unreachable or overloaded (counts for the breaker). */
@@ -165,6 +185,8 @@ class RedisCache implements Cache {
   readonly #channel: string;
   /** Whether writes announce themselves on the channel (L1 coherence, distributed wake-ups). */
   readonly #announces: boolean;
+  /** Single reads are a plain GET (no stale window to decide, no L1 to bound): see #readPlain. */
+  readonly #plainReads: boolean;
   readonly #flights = new Map<string, Promise<Outcome>>();
   readonly #refreshing = new Set<string>();
   readonly #waiters = new Map<string, Set<Waiter>>();
@@ -190,6 +212,7 @@ class RedisCache implements Cache {
     this.#requiresSameSlot = redis.describe().capabilities.requiresSameSlot;
     this.#channel = `${options.prefix}#events`;
     this.#announces = options.l1 !== undefined || options.distributed !== undefined;
+    this.#plainReads = options.staleMs === 0 && options.l1 === undefined;
   }
 
   // ── keys ────────────────────────────────────────────────────────────────────────────────────────
@@ -377,7 +400,14 @@ class RedisCache implements Cache {
     return text;
   }
 
-  #decode(raw: RedisReply | undefined, nowUs: number): Decoded | CacheCorruptValueError | undefined {
+  /**
+   * Decode a raw entry. `nowUs` is the server time of the read; `undefined` for a plain GET, where an
+   * entry without a stale window is fresh because it exists (Redis expires it on its own clock).
+   */
+  #decode(
+    raw: RedisReply | undefined,
+    nowUs: number | undefined,
+  ): Decoded | CacheCorruptValueError | undefined {
     if (raw === null || raw === undefined) return undefined;
     if (typeof raw !== 'string') return new CacheCorruptValueError('The cached value is not text');
     if (raw === FOREIGN)
@@ -388,15 +418,17 @@ class RedisCache implements Cache {
     const newline = raw.indexOf('\n');
     const first = raw.indexOf(' ', MAGIC.length);
     const second = first === -1 ? -1 : raw.indexOf(' ', first + 1);
-    if (newline === -1 || first === -1 || second === -1 || second > newline) {
+    const third = second === -1 ? -1 : raw.indexOf(' ', second + 1);
+    if (newline === -1 || third === -1 || third > newline) {
       return new CacheCorruptValueError('The cached value has a malformed header');
     }
     const createdUs = Number(raw.slice(MAGIC.length, first));
     const ttlMs = Number(raw.slice(first + 1, second));
-    if (!Number.isFinite(createdUs) || !Number.isFinite(ttlMs)) {
+    const staleMs = Number(raw.slice(second + 1, third));
+    if (!Number.isFinite(createdUs) || !Number.isFinite(ttlMs) || !Number.isFinite(staleMs)) {
       return new CacheCorruptValueError('The cached value has a malformed header');
     }
-    const tagText = raw.slice(second + 1, newline);
+    const tagText = raw.slice(third + 1, newline);
     const payload = raw.slice(newline + 1);
     let value: unknown;
     try {
@@ -409,9 +441,10 @@ class RedisCache implements Cache {
       value,
       createdUs,
       ttlMs,
+      staleMs,
       tags: tagText === '' ? [] : tagText.split(TAG_SEPARATOR),
       size: payload.length,
-      fresh: nowUs < createdUs + ttlMs * 1000,
+      fresh: nowUs === undefined ? staleMs === 0 : nowUs < createdUs + ttlMs * 1000,
     };
   }
 
@@ -474,17 +507,50 @@ class RedisCache implements Cache {
     });
   }
 
+  /**
+   * The hit path of caches without a stale window and without L1: one plain GET. An entry that exists
+   * and has no stale window is fresh (Redis expires it at ttlMs on its own clock). Returns `undefined`
+   * when the entry has a stale window (written with a per-call staleMs): the caller reads it again with
+   * the script, which decides on the server clock.
+   */
+  async #readPlain(key: string, span: Span | undefined): Promise<ReadOne | undefined> {
+    let raw: RedisReply;
+    try {
+      raw = await this.#call((options) =>
+        this.#redis.send({ name: 'GET', args: [this.#valueKey(key)], keys: KEY_0, readOnly: true }, options),
+      );
+    } catch (error) {
+      if (!RedisReplyError.isInstance(error) || error.prefix !== 'WRONGTYPE') throw error;
+      raw = FOREIGN;
+    }
+    const decoded = this.#decode(raw, undefined);
+    if (decoded instanceof CacheCorruptValueError) {
+      this.#recordError(span, 'read', 'corrupt_value', decoded);
+      return { entry: undefined, lease: 0, nowUs: Number.NaN };
+    }
+    if (decoded !== undefined && decoded.staleMs > 0) return undefined;
+    if (decoded === undefined || decoded.tags.length === 0)
+      return { entry: decoded, lease: 0, nowUs: Number.NaN };
+    const checked: (Decoded | undefined)[] = [decoded];
+    await this.#checkTags(checked);
+    return { entry: checked[0], lease: 0, nowUs: Number.NaN };
+  }
+
   /** Read one key (one EVALSHA; a second round trip only for tagged entries). Throws on Redis failure. */
   async #readOne(key: string, leaseMode: '0' | '1', token: string, span: Span | undefined): Promise<ReadOne> {
+    if (leaseMode === '0' && this.#plainReads) {
+      const plain = await this.#readPlain(key, span);
+      if (plain !== undefined) return plain;
+    }
     const distributed = this.#options.distributed;
     const keys = leaseMode === '0' ? [this.#valueKey(key)] : [this.#valueKey(key), this.#leaseKey(key)];
     const args = leaseMode === '0' ? ['0'] : [leaseMode, token, distributed?.leaseMs ?? 0];
-    const reply = (await this.#call((options) =>
-      this.#redis.runScript(READ_SCRIPT, keys, args, options),
-    )) as [string, string, RedisReply, number];
-    const nowUs = Number(reply[0]) * 1e6 + Number(reply[1]);
-    let lease = Number(reply[3]);
-    const decoded = this.#decode(reply[2], nowUs);
+    const reply = parseReadReply(
+      await this.#call((options) => this.#redis.runScript(READ_SCRIPT, keys, args, options)),
+    );
+    const nowUs = reply.nowUs;
+    let lease = reply.lease;
+    const decoded = this.#decode(reply.raw, nowUs);
     if (decoded instanceof CacheCorruptValueError) {
       this.#recordError(span, 'read', 'corrupt_value', decoded);
       return { entry: undefined, lease, nowUs };
@@ -494,10 +560,12 @@ class RedisCache implements Cache {
     await this.#checkTags(checked);
     if (checked[0] === undefined && leaseMode !== '0' && lease === 0) {
       // Fresh by the clock but invalidated by a tag: the lease was not tried in the read; try it now.
-      const again = (await this.#call((options) =>
-        this.#redis.runScript(READ_SCRIPT, keys, ['2', token, distributed?.leaseMs ?? 0], options),
-      )) as [string, string, RedisReply, number];
-      lease = Number(again[3]);
+      const again = parseReadReply(
+        await this.#call((options) =>
+          this.#redis.runScript(READ_SCRIPT, keys, ['2', token, distributed?.leaseMs ?? 0], options),
+        ),
+      );
+      lease = again.lease;
     }
     return { entry: checked[0], lease, nowUs };
   }
@@ -523,7 +591,7 @@ class RedisCache implements Cache {
       }
     }
     const span = this.#telemetry.startSpan(SPAN_GET, key);
-    return context.with(trace.setSpan(context.active(), span), async () => {
+    return this.#telemetry.withSpan(span, async () => {
       try {
         const epoch = this.#epoch;
         if (l1 !== undefined) await this.#ensureBus();
@@ -566,7 +634,7 @@ class RedisCache implements Cache {
     for (const key of keys) validateKey('getMany', key);
     const span = this.#telemetry.startSpan(SPAN_GET_MANY);
     span.setAttribute(ATTR_CACHE_KEYS_COUNT, keys.length);
-    return context.with(trace.setSpan(context.active(), span), async () => {
+    return this.#telemetry.withSpan(span, async () => {
       try {
         const out: (T | undefined)[] = new Array(keys.length).fill(undefined);
         const pending: number[] = [];
@@ -686,7 +754,7 @@ class RedisCache implements Cache {
       throw new TypeError('set: "value" must not be undefined (undefined is never stored)');
     const call = resolveCallOptions('set', options, this.#options);
     const span = this.#telemetry.startSpan(SPAN_SET, key);
-    return context.with(trace.setSpan(context.active(), span), async () => {
+    return this.#telemetry.withSpan(span, async () => {
       try {
         if (!this.#storable(value)) {
           span.setAttribute(ATTR_CACHE_STORED, false);
@@ -724,7 +792,7 @@ class RedisCache implements Cache {
     });
     const span = this.#telemetry.startSpan(SPAN_SET_MANY);
     span.setAttribute(ATTR_CACHE_KEYS_COUNT, entries.length);
-    return context.with(trace.setSpan(context.active(), span), async () => {
+    return this.#telemetry.withSpan(span, async () => {
       try {
         const storable = prepared.filter((entry) => this.#storable(entry.value));
         const payloads = storable.map((entry) => this.#serialize(entry.value));
@@ -776,7 +844,7 @@ class RedisCache implements Cache {
     if (keys.length === 0) return 0;
     const span = this.#telemetry.startSpan(SPAN_DELETE, keys.length === 1 ? keys[0] : undefined);
     span.setAttribute(ATTR_CACHE_KEYS_COUNT, keys.length);
-    return context.with(trace.setSpan(context.active(), span), async () => {
+    return this.#telemetry.withSpan(span, async () => {
       try {
         for (const key of keys) this.#l1?.delete(key);
         const counts = await Promise.all(
@@ -824,7 +892,7 @@ class RedisCache implements Cache {
     const unique = [...new Set(tags)];
     const span = this.#telemetry.startSpan(SPAN_INVALIDATE_TAGS);
     span.setAttribute(ATTR_CACHE_TAGS_COUNT, unique.length);
-    return context.with(trace.setSpan(context.active(), span), async () => {
+    return this.#telemetry.withSpan(span, async () => {
       try {
         this.#l1?.deleteTagged(unique);
         try {
@@ -884,7 +952,7 @@ class RedisCache implements Cache {
       }
     }
     const span = this.#telemetry.startSpan(SPAN_GET_OR_LOAD, key);
-    const spanContext = trace.setSpan(context.active(), span);
+    const spanContext = this.#telemetry.contextWith(span);
     try {
       let flight = this.#flights.get(key);
       const coalesced = flight !== undefined;

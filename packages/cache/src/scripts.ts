@@ -1,8 +1,11 @@
 import { defineScript } from '@redisotel/core-hooks';
 
-// Entry format (a Redis string): "~rc1 <createdAtMicroseconds> <ttlMs> <tags joined by U+001F>\n<payload>".
-// createdAt comes from the server clock (TIME) of the node that stores the entry; freshness is decided
-// against the same node's clock in the same script, so no client clock is ever involved.
+// Entry format (a Redis string):
+//   "~rc1 <createdAtMicroseconds> <ttlMs> <staleMs> <tags joined by U+001F>\n<payload>"
+// with a physical expiry (PX) of ttlMs + staleMs. createdAt comes from the server clock (TIME) of the node
+// that stores the entry. Freshness is decided on that node's clock only: by the key's own expiry when the
+// entry has no stale window (it exists ⇔ it is fresh, so a plain GET can serve it), else by TIME in the
+// same script. No client clock is ever involved.
 
 /** Shared Lua: the server time in microseconds, and whether a raw entry is fresh at that time. */
 const FRESH = `
@@ -18,15 +21,17 @@ end
  * Read one entry. KEYS[1] = value key, KEYS[2] = lease key (distributed mode only).
  * ARGV[1] = lease mode: '0' never, '1' when the entry is missing/stale/foreign, '2' always;
  * ARGV[2] = lease token; ARGV[3] = lease duration in ms.
- * Returns { seconds, microseconds, raw | nil | '~foreign' (wrong type), lease } where lease is
- * 0 (not tried), 1 (acquired) or -PTTL (held by another process).
+ * Returns one bulk string (one reply element keeps client-side decoding cheap on the hit path):
+ * "<seconds> <microseconds> <lease> " then '-' (no value), '!' (a value of another type) or '=' and
+ * the raw entry; lease is 0 (not tried), 1 (acquired) or -PTTL (held by another process).
  */
 export const READ_SCRIPT = defineScript({
   name: 'cache_read',
   source: `${FRESH}
 local t = redis.call('TIME')
 local raw = redis.pcall('GET', KEYS[1])
-if type(raw) == 'table' then raw = '~foreign' end
+local foreign = type(raw) == 'table'
+if foreign then raw = false end
 local lease = 0
 if ARGV[1] ~= '0' and KEYS[2] then
   local need = ARGV[1] == '2'
@@ -43,7 +48,10 @@ if ARGV[1] ~= '0' and KEYS[2] then
     end
   end
 end
-return { t[1], t[2], raw, lease }
+local head = t[1] .. ' ' .. t[2] .. ' ' .. lease .. ' '
+if raw then return head .. '=' .. raw end
+if foreign then return head .. '!' end
+return head .. '-'
 `,
 });
 
@@ -77,7 +85,8 @@ export const WRITE_SCRIPT = defineScript({
   source: `
 local t = redis.call('TIME')
 local created = t[1] .. string.format('%06d', tonumber(t[2]))
-redis.call('SET', KEYS[1], '~rc1 ' .. created .. ' ' .. ARGV[2] .. ' ' .. ARGV[4] .. '\\n' .. ARGV[1], 'PX', ARGV[3])
+local stale = tonumber(ARGV[3]) - tonumber(ARGV[2])
+redis.call('SET', KEYS[1], '~rc1 ' .. created .. ' ' .. ARGV[2] .. ' ' .. stale .. ' ' .. ARGV[4] .. '\\n' .. ARGV[1], 'PX', ARGV[3])
 if ARGV[5] ~= '' and KEYS[2] and redis.call('GET', KEYS[2]) == ARGV[5] then
   redis.call('DEL', KEYS[2])
 end
@@ -97,7 +106,8 @@ local t = redis.call('TIME')
 local created = t[1] .. string.format('%06d', tonumber(t[2]))
 for i = 1, #KEYS do
   local a = 2 + (i - 1) * 4
-  redis.call('SET', KEYS[i], '~rc1 ' .. created .. ' ' .. ARGV[a + 2] .. ' ' .. ARGV[a + 4] .. '\\n' .. ARGV[a + 1], 'PX', ARGV[a + 3])
+  local stale = tonumber(ARGV[a + 3]) - tonumber(ARGV[a + 2])
+  redis.call('SET', KEYS[i], '~rc1 ' .. created .. ' ' .. ARGV[a + 2] .. ' ' .. stale .. ' ' .. ARGV[a + 4] .. '\\n' .. ARGV[a + 1], 'PX', ARGV[a + 3])
 end
 if ARGV[1] ~= '' then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
 return #KEYS

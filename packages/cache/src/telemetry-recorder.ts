@@ -1,7 +1,10 @@
 import {
   type Attributes,
+  type Context,
   type Counter,
+  context,
   type Histogram,
+  isSpanContextValid,
   metrics,
   type Span,
   SpanKind,
@@ -74,6 +77,22 @@ export class CacheTelemetry {
     return this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes });
   }
 
+  /**
+   * The active context with `span` in it. With no SDK registered the span is a no-op with an invalid
+   * context: the caller's context is returned as is (nothing to parent, and it saves the allocation).
+   */
+  contextWith(span: Span): Context {
+    const active = context.active();
+    if (!span.isRecording() && !isSpanContextValid(span.spanContext())) return active;
+    return trace.setSpan(active, span);
+  }
+
+  /** Run `fn` with `span` active (so Redis command spans become its children). */
+  withSpan<T>(span: Span, fn: () => T): T {
+    if (!span.isRecording() && !isSpanContextValid(span.spanContext())) return fn();
+    return context.with(trace.setSpan(context.active(), span), fn);
+  }
+
   #attributes(id: string, build: () => Attributes): Attributes {
     let set = this.#attributeSets.get(id);
     if (set === undefined) {
@@ -83,13 +102,22 @@ export class CacheTelemetry {
     return set;
   }
 
+  readonly #requestSets: Record<string, Attributes | undefined> = {};
+
   request(operation: string, result: CacheResult, tier: CacheTier | undefined, count = 1): void {
     if (count <= 0) return;
+    const id = tier === undefined ? operation + result : operation + result + tier;
+    const known = this.#requestSets[id];
+    if (known !== undefined) {
+      this.#requests.add(count, known);
+      return;
+    }
     const attributes = this.#attributes(`r|${operation}|${result}|${tier ?? ''}`, () => {
       const a: Attributes = { [ATTR_CACHE_OPERATION]: operation, [ATTR_CACHE_RESULT]: result };
       if (tier !== undefined) a[ATTR_CACHE_TIER] = tier;
       return a;
     });
+    this.#requestSets[id] = attributes;
     this.#requests.add(count, attributes);
   }
 

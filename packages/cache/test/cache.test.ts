@@ -172,15 +172,44 @@ describe.each(MATRIX)('cache on $name', ({ client, topology }) => {
     expect(pttls.size).toBeGreaterThan(1);
   });
 
-  it('answers a hit with one round trip (one EVALSHA)', async () => {
+  it('answers a hit with one round trip: a plain GET, or one EVALSHA when a stale window or L1 is on', async () => {
     const { cache } = make();
     await cache.set('hit', { ok: true });
     const { result, operations } = await countWhile(() => cache.get('hit'));
     expect(result).toEqual({ ok: true });
-    expect(operations).toEqual(['EVALSHA']);
+    expect(operations).toEqual(['GET']);
     const loaded = await countWhile(() => cache.getOrLoad('hit', () => ({ ok: false })));
     expect(loaded.result).toEqual({ ok: true });
-    expect(loaded.operations).toEqual(['EVALSHA']);
+    expect(loaded.operations).toEqual(['GET']);
+    const { cache: graced } = make({ staleMs: 1000 });
+    await graced.set('hit', { ok: true });
+    expect((await countWhile(() => graced.get('hit'))).operations).toEqual(['EVALSHA']);
+    expect((await countWhile(() => graced.getOrLoad('hit', () => 1))).operations).toEqual(['EVALSHA']);
+    const { cache: distributed } = make({ distributed: true });
+    await distributed.set('hit', { ok: true });
+    expect((await countWhile(() => distributed.getOrLoad('hit', () => 1))).operations).toEqual(['EVALSHA']);
+  });
+
+  it('an entry written with a per-call stale window is judged on the server clock by a plain-GET cache', async () => {
+    const { cache } = make();
+    await cache.set('swr-call', 'old', { ttlMs: 50, staleMs: 60_000 });
+    await waitUntil(async () => (await cache.get('swr-call')) === undefined);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    expect(
+      await cache.getOrLoad(
+        'swr-call',
+        async () => {
+          await gate;
+          return 'new';
+        },
+        { staleMs: 60_000 },
+      ),
+    ).toBe('old');
+    release();
+    await waitUntil(async () => (await cache.get('swr-call')) === 'new');
   });
 
   it('deletes keys across slots and reports how many existed', async () => {
@@ -293,7 +322,7 @@ describe.each(MATRIX)('cache on $name', ({ client, topology }) => {
 
   it('treats a payload the serializer cannot read as a miss and replaces it', async () => {
     const { cache, prefix } = make();
-    await raw(connected.redis, 'SET', `${prefix}{bad}`, '~rc1 1 60000 \n{not json');
+    await raw(connected.redis, 'SET', `${prefix}{bad}`, '~rc1 1 60000 0 \n{not json');
     expect(await cache.get('bad')).toBeUndefined();
     expect(await cache.getOrLoad('bad', () => ({ good: true }))).toEqual({ good: true });
     expect(await cache.get('bad')).toEqual({ good: true });

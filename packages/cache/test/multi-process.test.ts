@@ -105,7 +105,7 @@ describe.each(MATRIX)('across processes on $name', ({ client, topology }) => {
     // Overwrite Redis behind every cache's back (no announcement): the reader keeps serving its L1 copy.
     const time = (await connected.redis.send({ name: 'TIME', args: [] })) as [string, string];
     const createdUs = `${time[0]}${time[1].padStart(6, '0')}`;
-    await raw(connected.redis, 'SET', `${prefix}{${key}}`, `~rc1 ${createdUs} 60000 \n"behind the back"`);
+    await raw(connected.redis, 'SET', `${prefix}{${key}}`, `~rc1 ${createdUs} 60000 0 \n"behind the back"`);
     expect(await reader.request({ type: 'get', key })).toBe('v1');
     // An announced write evicts it everywhere.
     await writer.request({ type: 'set', key, value: 'v2' });
