@@ -1,6 +1,7 @@
 import * as diagnostics from 'node:diagnostics_channel';
 import {
   describeValue,
+  RedisConnectionError,
   type RedisMessageListener,
   type RedisSubscriber,
   type Unsubscribe,
@@ -144,11 +145,21 @@ export function createSubscriber(
     });
     if (reportDial) cleanups.push(observeStandaloneDials(connection, 'subscriber', reportDial));
     return connection.connect().then(
-      () => connection,
+      () => {
+        // node-redis 5 resolves connect() when the client is destroyed while connecting.
+        if (closed || !connection.isOpen) {
+          throw new RedisConnectionError(
+            'the subscriber was closed while connecting',
+            'CLIENT_CLOSED',
+            'SUBSCRIBE',
+          );
+        }
+        return connection;
+      },
       (error: unknown) => {
         target = undefined;
         dedicated = undefined;
-        connection.destroy();
+        destroyQuietly(connection);
         throw toRedisotelError(error, 'SUBSCRIBE');
       },
     );
@@ -222,10 +233,10 @@ export function createSubscriber(
       dedicated = undefined;
       active.clear();
       if (connection === undefined) return;
+      // Destroy at once, also while it is still connecting (a server that is down would keep
+      // connect() pending forever): that drops every subscription with it and rejects connect().
+      destroyQuietly(connection);
       await pending?.catch(() => {});
-      if (!connection.isOpen) return;
-      // Closing the connection drops every subscription with it.
-      connection.destroy();
       return;
     }
     // Cluster / sentinel: the connections are the client's own; only remove our listeners.
@@ -272,6 +283,14 @@ function pubSubClientIds(cluster: NodeRedisCluster): Set<string> {
     if (id !== undefined) ids.add(id);
   }
   return ids;
+}
+
+function destroyQuietly(connection: NodeRedisStandalone): void {
+  try {
+    if (connection.isOpen) connection.destroy();
+  } catch {
+    // already closed
+  }
 }
 
 function deliver(

@@ -71,4 +71,19 @@ describe.each(MODULES)('a killed standalone server ($name)', ({ lib }) => {
       return messages.includes('after-restart');
     });
   });
+
+  it('closes a subscriber that is still trying to connect to a server that is down', async () => {
+    const unreachable = lib.createClient({
+      url: 'redis://127.0.0.1:1',
+      socket: { reconnectStrategy: () => 50 },
+    });
+    unreachable.on('error', () => {});
+    const redis = fromNodeRedis(unreachable);
+    const subscription = redis.subscriber().subscribe('never', () => {});
+    subscription.catch(() => {});
+    await pause(200);
+    await redis.subscriber().close();
+    const error = await subscription.catch((e) => e);
+    expect(RedisConnectionError.isInstance(error)).toBe(true);
+  });
 });
