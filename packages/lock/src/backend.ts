@@ -52,13 +52,14 @@ export function createBackend(
   return {
     channel: keys.channel,
     sharded,
-    async acquire(token, ttlMs, timeoutMs): Promise<AcquireReply> {
-      const args = semaphore ? [token, ttlMs, limit] : [token, ttlMs];
-      const reply = await redis.runScript(acquireScript, acquireKeys, args, { timeoutMs });
-      const [acquired, a, b] = integers(reply, 3, acquireScript.name) as [number, number, number];
-      if (acquired === 1) return { acquired: true, fencingToken: a, expiresAt: b };
-      // PTTL: -2 the key vanished meanwhile (retry now), -1 a key without expiry (no bound known).
-      return { acquired: false, retryInMs: a === -2 ? 0 : a };
+    acquire(token, ttlMs, timeoutMs): Promise<AcquireReply> {
+      const args = semaphore ? [token, ttlMs, limit!] : [token, ttlMs];
+      return redis.runScript(acquireScript, acquireKeys, args, { timeoutMs }).then((reply) => {
+        const [acquired, a, b] = integers(reply, 3, acquireScript.name) as [number, number, number];
+        if (acquired === 1) return { acquired: true, fencingToken: a, expiresAt: b };
+        // PTTL: -2 the key vanished meanwhile (retry now), -1 a key without expiry (no bound known).
+        return { acquired: false, retryInMs: a === -2 ? 0 : a };
+      });
     },
     async extend(token, ttlMs, timeoutMs) {
       const reply = await redis.runScript(

@@ -1,6 +1,7 @@
 import { randomFillSync } from 'node:crypto';
-import { type Context, context } from '@opentelemetry/api';
+import { type Context, context, type Span } from '@opentelemetry/api';
 import { LockLostError, LockNotAcquiredError, LockUnavailableError } from './errors.js';
+import type { AcquireReply } from './internal-types.js';
 import { HeldLease, inSpan, type LeaseContext, recordError, spanAttributes } from './lease.js';
 import { resolveAcquireOptions } from './options.js';
 import {
@@ -34,34 +35,52 @@ function newToken(): string {
   return token;
 }
 
-/** The acquire loop, tryAcquire and withLock shared by locks and semaphores. */
-export function createEngine(parts: Omit<LeaseContext, 'spanAttributes'>, redisName: string): Lock {
-  const ctx: LeaseContext = { ...parts, spanAttributes: spanAttributes(parts) };
-  const { backend, options, telemetry, kind } = ctx;
-  const where = `${kind} "${options.name}"`;
+type AttemptResult = { lease: HeldLease; retryInMs?: undefined } | { lease?: undefined; retryInMs: number };
 
-  function finish(outcome: AcquireOutcome, startedAt: number): number {
+/** The acquire loop, tryAcquire and withLock shared by locks and semaphores (methods on a prototype:
+ * locks are often created per request, so creating one allocates little). */
+class LockEngine implements Lock {
+  readonly resource: string;
+  readonly #ctx: LeaseContext;
+  readonly #where: string;
+  readonly #method: string;
+
+  constructor(parts: Omit<LeaseContext, 'spanAttributes'>, redisName: string) {
+    this.#ctx = { ...parts, spanAttributes: spanAttributes(parts) };
+    this.resource = parts.resource;
+    this.#where = `${parts.kind} "${parts.options.name}"`;
+    this.#method = `${redisName}.acquire`;
+  }
+
+  #finish(span: Span, outcome: AcquireOutcome, startedAt: number, attempts: number): void {
+    const { telemetry } = this.#ctx;
     const waitedMs = performance.now() - startedAt;
     const attributes = telemetry.outcomeAttributes[outcome];
     telemetry.acquireOutcomes.add(1, attributes);
     if (outcome !== 'busy') telemetry.acquireWait.record(waitedMs / 1000, attributes);
-    return waitedMs;
+    if (span.isRecording()) {
+      span.setAttributes({
+        [ATTR_LOCK_ATTEMPTS]: attempts,
+        [ATTR_LOCK_WAIT_MS]: Math.round(waitedMs),
+        [ATTR_LOCK_ACQUIRED]: outcome === 'acquired',
+        [ATTR_LOCK_OUTCOME]: outcome,
+      });
+    }
+    span.end();
   }
 
   /** One attempt; a started lease or the reply saying when to retry. */
-  async function attempt(
-    autoExtend: boolean,
-    callerContext: Context,
-    remainingMs: number,
-  ): Promise<{ lease: HeldLease; retryInMs?: undefined } | { lease?: undefined; retryInMs: number }> {
+  async #attempt(autoExtend: boolean, callerContext: Context, remainingMs: number): Promise<AttemptResult> {
+    const ctx = this.#ctx;
+    const { ttlMs } = ctx.options;
     const token = newToken();
     const sentAt = performance.now();
-    let reply: Awaited<ReturnType<typeof backend.acquire>>;
+    let reply: AcquireReply;
     try {
       // An attempt never waits longer than the lease would live, nor less than the caller's wait.
-      reply = await backend.acquire(token, options.ttlMs, Math.max(options.ttlMs, Math.ceil(remainingMs)));
+      reply = await ctx.backend.acquire(token, ttlMs, Math.max(ttlMs, Math.ceil(remainingMs)));
     } catch (error) {
-      throw new LockUnavailableError(`Could not acquire the ${where}: Redis failed`, 'acquire', {
+      throw new LockUnavailableError(`Could not acquire the ${this.#where}: Redis failed`, 'acquire', {
         cause: error,
       });
     }
@@ -72,12 +91,14 @@ export function createEngine(parts: Omit<LeaseContext, 'spanAttributes'>, redisN
     return { lease };
   }
 
-  async function acquire(callOptions: AcquireOptions | undefined, autoExtend: boolean): Promise<HeldLease> {
-    const { signal, waitMs } = resolveAcquireOptions(`${redisName}.acquire`, callOptions, options.waitMs);
+  async #acquire(callOptions: AcquireOptions | undefined, autoExtend: boolean): Promise<HeldLease> {
+    const ctx = this.#ctx;
+    const { options, telemetry, backend } = ctx;
+    const { signal, waitMs } = resolveAcquireOptions(this.#method, callOptions, options.waitMs);
     const startedAt = performance.now();
     const callerContext = context.active();
     const span = telemetry.tracer.startSpan(
-      `${kind} ${SPAN_OPERATIONS.acquire}`,
+      `${ctx.kind} ${SPAN_OPERATIONS.acquire}`,
       { attributes: ctx.spanAttributes },
       callerContext,
     );
@@ -85,153 +106,146 @@ export function createEngine(parts: Omit<LeaseContext, 'spanAttributes'>, redisN
     let wake: WakeUpHandle | undefined;
     let wakeTried = !options.wakeUp;
     let outcome = 'error' as AcquireOutcome;
-    try {
-      return await inSpan(span, async () => {
-        for (;;) {
-          if (signal?.aborted) {
-            outcome = 'aborted';
-            throw abortError(signal);
-          }
-          const generation = wake?.generation ?? 0;
-          attempts++;
-          const result = await attempt(autoExtend, callerContext, waitMs - (performance.now() - startedAt));
-          if (result.lease !== undefined) {
-            outcome = 'acquired';
-            span.setAttribute(ATTR_LOCK_FENCING_TOKEN, result.lease.fencingToken);
-            return result.lease;
-          }
-          const elapsed = performance.now() - startedAt;
-          if (attempts >= options.maxAttempts || elapsed >= waitMs) {
-            outcome = 'timed_out';
-            throw new LockNotAcquiredError(
-              `Could not acquire the ${where} within ${waitMs} ms (${attempts} attempt${attempts === 1 ? '' : 's'})`,
-              attempts,
-              Math.round(elapsed),
-            );
-          }
-          if (!wakeTried) {
-            // Contended: subscribe to release notifications, then retry at once, since a release
-            // may have happened before the subscription was in place.
-            wakeTried = true;
-            wake = await joinWakeUps(ctx.redis, backend.channel, backend.sharded);
-            continue;
-          }
-          const remaining = waitMs - (performance.now() - startedAt);
-          const jitter = options.retryJitterMs > 0 ? Math.random() * options.retryJitterMs : 0;
-          let delay = Math.min(options.retryDelayMs + jitter, remaining);
-          // Never sleep past the holder's expiry (expiry publishes nothing).
-          if (result.retryInMs >= 0) delay = Math.min(delay, result.retryInMs + 1);
-          delay = Math.max(0, delay);
-          const waited =
-            wake !== undefined ? await wake.wait(generation, delay, signal) : await sleep(delay, signal);
-          if (waited === 'aborted') {
-            outcome = 'aborted';
-            throw abortError(signal!);
-          }
+    const loop = async (): Promise<HeldLease> => {
+      for (;;) {
+        if (signal?.aborted) {
+          outcome = 'aborted';
+          throw abortError(signal);
         }
-      });
+        const generation = wake?.generation ?? 0;
+        attempts++;
+        const result = await this.#attempt(
+          autoExtend,
+          callerContext,
+          waitMs - (performance.now() - startedAt),
+        );
+        if (result.lease !== undefined) {
+          outcome = 'acquired';
+          if (span.isRecording()) span.setAttribute(ATTR_LOCK_FENCING_TOKEN, result.lease.fencingToken);
+          return result.lease;
+        }
+        const elapsed = performance.now() - startedAt;
+        if (attempts >= options.maxAttempts || elapsed >= waitMs) {
+          outcome = 'timed_out';
+          throw new LockNotAcquiredError(
+            `Could not acquire the ${this.#where} within ${waitMs} ms (${attempts} attempt${attempts === 1 ? '' : 's'})`,
+            attempts,
+            Math.round(elapsed),
+          );
+        }
+        if (!wakeTried) {
+          // Contended: subscribe to release notifications, then retry at once, since a release may
+          // have happened before the subscription was in place.
+          wakeTried = true;
+          wake = await joinWakeUps(ctx.redis, backend.channel, backend.sharded);
+          continue;
+        }
+        const remaining = waitMs - (performance.now() - startedAt);
+        const jitter = options.retryJitterMs > 0 ? Math.random() * options.retryJitterMs : 0;
+        let delay = Math.min(options.retryDelayMs + jitter, remaining);
+        // Never sleep past the holder's expiry (expiry publishes nothing).
+        if (result.retryInMs >= 0) delay = Math.min(delay, result.retryInMs + 1);
+        delay = Math.max(0, delay);
+        const waited =
+          wake !== undefined ? await wake.wait(generation, delay, signal) : await sleep(delay, signal);
+        if (waited === 'aborted') {
+          outcome = 'aborted';
+          throw abortError(signal!);
+        }
+      }
+    };
+    try {
+      return await inSpan(span, loop);
     } catch (error) {
       recordError(span, error);
       throw error;
     } finally {
       wake?.leave();
-      const waitedMs = finish(outcome, startedAt);
-      span.setAttributes({
-        [ATTR_LOCK_ATTEMPTS]: attempts,
-        [ATTR_LOCK_WAIT_MS]: Math.round(waitedMs),
-        [ATTR_LOCK_ACQUIRED]: outcome === 'acquired',
-        [ATTR_LOCK_OUTCOME]: outcome,
-      });
-      span.end();
+      this.#finish(span, outcome, startedAt, attempts);
     }
   }
 
-  return {
-    resource: ctx.resource,
-    acquire(callOptions?: AcquireOptions): Promise<Lease> {
-      try {
-        return acquire(callOptions, options.autoExtend);
-      } catch (error) {
-        return Promise.reject(error);
+  acquire(callOptions?: AcquireOptions): Promise<Lease> {
+    return this.#acquire(callOptions, this.#ctx.options.autoExtend);
+  }
+
+  async tryAcquire(): Promise<Lease | null> {
+    const ctx = this.#ctx;
+    const startedAt = performance.now();
+    const callerContext = context.active();
+    const span = ctx.telemetry.tracer.startSpan(
+      `${ctx.kind} ${SPAN_OPERATIONS.acquire}`,
+      { attributes: ctx.spanAttributes },
+      callerContext,
+    );
+    let outcome = 'error' as AcquireOutcome;
+    try {
+      const result = await inSpan(span, () => this.#attempt(ctx.options.autoExtend, callerContext, 0));
+      if (result.lease === undefined) {
+        outcome = 'busy';
+        return null;
       }
-    },
-    async tryAcquire(): Promise<Lease | null> {
-      const startedAt = performance.now();
-      const callerContext = context.active();
-      const span = telemetry.tracer.startSpan(
-        `${kind} ${SPAN_OPERATIONS.acquire}`,
-        { attributes: ctx.spanAttributes },
-        callerContext,
-      );
-      let outcome = 'error' as AcquireOutcome;
-      try {
-        const result = await inSpan(span, () => attempt(options.autoExtend, callerContext, 0));
-        if (result.lease === undefined) {
-          outcome = 'busy';
-          return null;
+      outcome = 'acquired';
+      if (span.isRecording()) span.setAttribute(ATTR_LOCK_FENCING_TOKEN, result.lease.fencingToken);
+      return result.lease;
+    } catch (error) {
+      recordError(span, error);
+      throw error;
+    } finally {
+      this.#finish(span, outcome, startedAt, 1);
+    }
+  }
+
+  async withLock<T>(fn: LockedFunction<T>, callOptions?: AcquireOptions): Promise<T> {
+    const ctx = this.#ctx;
+    if (typeof fn !== 'function') {
+      throw new TypeError(`${ctx.kind}.withLock: "fn" must be a function, received ${typeof fn}`);
+    }
+    const span = ctx.telemetry.tracer.startSpan(`${ctx.kind} ${SPAN_OPERATIONS.withLock}`, {
+      attributes: ctx.spanAttributes,
+    });
+    try {
+      return await inSpan(span, async () => {
+        const lease = await this.#acquire(callOptions, true);
+        lease.lossSpan = span;
+        if (span.isRecording()) span.setAttribute(ATTR_LOCK_FENCING_TOKEN, lease.fencingToken);
+        let result: T;
+        try {
+          result = await fn(lease.signal, lease);
+        } catch (error) {
+          await lease.release().catch(() => false);
+          throw error;
         }
-        outcome = 'acquired';
-        span.setAttribute(ATTR_LOCK_FENCING_TOKEN, result.lease.fencingToken);
-        return result.lease;
-      } catch (error) {
-        recordError(span, error);
-        throw error;
-      } finally {
-        const waitedMs = finish(outcome, startedAt);
-        span.setAttributes({
-          [ATTR_LOCK_ATTEMPTS]: 1,
-          [ATTR_LOCK_WAIT_MS]: Math.round(waitedMs),
-          [ATTR_LOCK_ACQUIRED]: outcome === 'acquired',
-          [ATTR_LOCK_OUTCOME]: outcome,
-        });
-        span.end();
-      }
-    },
-    async withLock<T>(fn: LockedFunction<T>, callOptions?: AcquireOptions): Promise<T> {
-      if (typeof fn !== 'function') {
-        throw new TypeError(`${redisName}.withLock: "fn" must be a function, received ${typeof fn}`);
-      }
-      const span = telemetry.tracer.startSpan(`${kind} ${SPAN_OPERATIONS.withLock}`, {
-        attributes: ctx.spanAttributes,
-      });
-      try {
-        return await inSpan(span, async () => {
-          const lease = await acquire(callOptions, true);
-          lease.lossSpan = span;
-          span.setAttribute(ATTR_LOCK_FENCING_TOKEN, lease.fencingToken);
-          let result: T;
-          try {
-            result = await fn(lease.signal, lease);
-          } catch (error) {
-            await lease.release().catch(() => false);
-            throw error;
-          }
-          const lostWhileRunning = lease.signal.aborted;
-          let released = false;
-          try {
-            released = await lease.release();
-          } catch (error) {
-            // The work is done; a failed release only delays others until the lease expires.
-            span.addEvent('lock.release_failed', {
-              'error.type': error instanceof Error ? error.name : typeof error,
-            });
-            return result;
-          }
-          if (lostWhileRunning) throw lease.signal.reason;
-          if (!released) {
-            throw new LockLostError(
-              `Lost the ${where} while the function ran: Redis no longer held the lease at release`,
-              'not-held',
-            );
-          }
+        const lostWhileRunning = lease.signal.aborted;
+        let released = false;
+        try {
+          released = await lease.release();
+        } catch (error) {
+          // The work is done; a failed release only delays others until the lease expires.
+          span.addEvent('lock.release_failed', {
+            'error.type': error instanceof Error ? error.name : typeof error,
+          });
           return result;
-        });
-      } catch (error) {
-        recordError(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
-  };
+        }
+        if (lostWhileRunning) throw lease.signal.reason;
+        if (!released) {
+          throw new LockLostError(
+            `Lost the ${this.#where} while the function ran: Redis no longer held the lease at release`,
+            'not-held',
+          );
+        }
+        return result;
+      });
+    } catch (error) {
+      recordError(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+}
+
+/** Make the engine of a lock or semaphore. */
+export function createEngine(parts: Omit<LeaseContext, 'spanAttributes'>, redisName: string): Lock {
+  return new LockEngine(parts, redisName);
 }

@@ -42,5 +42,5 @@ export function createSemaphore(redis: RedisLike, resource: string, options: Sem
     },
     'semaphore',
   );
-  return { ...engine, limit: resolved.limit };
+  return Object.assign(engine, { limit: resolved.limit }) as Semaphore;
 }

@@ -143,10 +143,11 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
 
     it('auto-extends a lease across work longer than ttlMs', async () => {
       const resource = fresh();
-      const lease = await lockOf(resource, { ttlMs: 500, autoExtendIntervalMs: 100 }).acquire();
+      // Generous margins: an extension every 200 ms has 800 ms to land before the TTL runs out.
+      const lease = await lockOf(resource, { ttlMs: 1000, autoExtendIntervalMs: 200 }).acquire();
       // Hold for several TTLs; Redis itself must still have our token.
       for (let i = 0; i < 4; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 400));
+        await new Promise((resolve) => setTimeout(resolve, 700));
         expect(await command(redis, 'GET', [key(resource)])).toBe(lease.token);
       }
       expect(lease.signal.aborted).toBe(false);
@@ -310,9 +311,9 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
 
     it('withLock extends while the function runs even with autoExtend off', async () => {
       const resource = fresh();
-      const lock = lockOf(resource, { ttlMs: 400, autoExtend: false, autoExtendIntervalMs: 100 });
+      const lock = lockOf(resource, { ttlMs: 1000, autoExtend: false, autoExtendIntervalMs: 200 });
       await lock.withLock(async (signal, lease) => {
-        await new Promise((resolve) => setTimeout(resolve, 1200));
+        await new Promise((resolve) => setTimeout(resolve, 2500));
         expect(signal.aborted).toBe(false);
         expect(await command(redis, 'GET', [key(resource)])).toBe(lease.token);
       });
@@ -463,9 +464,9 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
 
       it('auto-extends, wakes waiters on release and reports loss', async () => {
         const resource = fresh();
-        const semaphore = semaphoreOf(resource, { limit: 1, ttlMs: 400, autoExtendIntervalMs: 100 });
+        const semaphore = semaphoreOf(resource, { limit: 1, ttlMs: 1000, autoExtendIntervalMs: 200 });
         const lease = await semaphore.acquire();
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await new Promise((resolve) => setTimeout(resolve, 2500));
         expect(await command(redis, 'ZSCORE', [key(resource, 'semaphore'), lease.token])).not.toBeNull();
         const pending = semaphoreOf(resource, {
           limit: 1,

@@ -1,0 +1,401 @@
+// `pnpm bench -- lock`: @redisotel/lock beside redis-semaphore (Mutex) and redlock (5.0.0-beta.2), all
+// in this one process against one Redis that this program starts, with no OpenTelemetry SDK registered.
+//   1. Uncontended acquire+release per second (a fresh resource per operation) at concurrency 1 and 32,
+//      with a hand-written `SET NX PX` + Lua compare-and-delete release as the baseline on each client.
+//   2. Round trips per uncontended acquire+release, and commands per acquisition under contention,
+//      counted by the server (MONITOR; commands run inside a script show as `lua` and do not count).
+//   3. Contended hand-off latency: 8 workers in this process loop acquire → hold 1 ms → release → 1 ms
+//      of work outside the lock, on one resource; hand-off = from the holder calling release() to the
+//      next holder's acquire resolving (the releaser rests, so the next holder is normally a waiter).
+// Rounds are interleaved and the median round is reported. BENCH_ROUNDS, BENCH_OPS and BENCH_HANDOFFS
+// scale it.
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { defineScript, type RedisLike } from '@redisotel/core-hooks';
+import { fromIoredis } from '@redisotel/ioredis';
+import { createLock } from '@redisotel/lock';
+import { fromNodeRedis } from '@redisotel/node-redis';
+import { startRedis } from '@redisotel/testing';
+import Redis from 'ioredis';
+import { createClient } from 'redis';
+import { Mutex } from 'redis-semaphore';
+import Redlock from 'redlock';
+import { type LoadResult, median, percentile, printTable, runLoad } from './lib/measure.js';
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const ops32 = Number(process.env.BENCH_OPS ?? 20_000);
+const ops1 = Math.round(ops32 / 4);
+const handoffs = Number(process.env.BENCH_HANDOFFS ?? 1_000);
+const TTL_MS = 10_000;
+
+const RELEASE_SOURCE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const RELEASE_SHA = defineScript({ name: 'release', source: RELEASE_SOURCE }).sha1;
+
+type NodeRedisClient = ReturnType<typeof createClient>;
+
+interface Clients {
+  ioredis: Redis;
+  nodeRedis: NodeRedisClient;
+  fromIoredis: RedisLike;
+  fromNodeRedis: RedisLike;
+  redlock: Redlock;
+}
+
+/** One uncontended acquire+release on `resource`. */
+type Cycle = (resource: string) => Promise<void>;
+
+function token(): string {
+  return randomBytes(16).toString('hex');
+}
+
+function uncontendedVariants(c: Clients): [string, Cycle][] {
+  return [
+    [
+      'hand-written SET NX PX + Lua release (ioredis)',
+      async (resource) => {
+        const t = token();
+        const key = `hand:${resource}`;
+        if ((await c.ioredis.set(key, t, 'PX', TTL_MS, 'NX')) !== 'OK') throw new Error('not acquired');
+        await c.ioredis.evalsha(RELEASE_SHA, 1, key, t);
+      },
+    ],
+    [
+      '@redisotel/lock (fromIoredis)',
+      async (resource) => {
+        const lease = await createLock(c.fromIoredis, resource, {
+          prefix: 'ours-io:',
+          ttlMs: TTL_MS,
+        }).acquire();
+        await lease.release();
+      },
+    ],
+    [
+      'redis-semaphore Mutex (ioredis)',
+      async (resource) => {
+        const mutex = new Mutex(c.ioredis, `rs:${resource}`, { lockTimeout: TTL_MS });
+        await mutex.acquire();
+        await mutex.release();
+      },
+    ],
+    [
+      'redlock 5.0.0-beta.2 (ioredis)',
+      async (resource) => {
+        const lock = await c.redlock.acquire([`rl:${resource}`], TTL_MS, { retryCount: 0 });
+        await lock.release();
+      },
+    ],
+    [
+      'hand-written SET NX PX + Lua release (node-redis)',
+      async (resource) => {
+        const t = token();
+        const key = `hand-nr:${resource}`;
+        if (
+          (await c.nodeRedis.set(key, t, { condition: 'NX', expiration: { type: 'PX', value: TTL_MS } })) !==
+          'OK'
+        )
+          throw new Error('not acquired');
+        await c.nodeRedis.evalSha(RELEASE_SHA, { keys: [key], arguments: [t] });
+      },
+    ],
+    [
+      '@redisotel/lock (fromNodeRedis)',
+      async (resource) => {
+        const lease = await createLock(c.fromNodeRedis, resource, {
+          prefix: 'ours-nr:',
+          ttlMs: TTL_MS,
+        }).acquire();
+        await lease.release();
+      },
+    ],
+  ];
+}
+
+/** A contended loop body: acquire, then return a release function. */
+type Acquirer = () => Promise<() => Promise<unknown>>;
+
+function contendedVariants(
+  c: Clients,
+  resource: string,
+): { name: string; acquirer: Acquirer; handoffs: number }[] {
+  const ours = (redis: RedisLike, prefix: string): Acquirer => {
+    const lock = createLock(redis, resource, { prefix, ttlMs: TTL_MS, waitMs: 60_000 });
+    return async () => {
+      const lease = await lock.acquire();
+      return () => lease.release();
+    };
+  };
+  return [
+    { name: '@redisotel/lock (fromIoredis)', acquirer: ours(c.fromIoredis, 'ours-c-io:'), handoffs },
+    { name: '@redisotel/lock (fromNodeRedis)', acquirer: ours(c.fromNodeRedis, 'ours-c-nr:'), handoffs },
+    {
+      name: 'redis-semaphore Mutex (defaults: 10 ms retry)',
+      acquirer: async () => {
+        const mutex = new Mutex(c.ioredis, `rs-c:${resource}`, {
+          lockTimeout: TTL_MS,
+          acquireTimeout: 60_000,
+        });
+        await mutex.acquire();
+        return () => mutex.release();
+      },
+      handoffs,
+    },
+    {
+      name: 'redlock (retryDelay 10 ms, jitter 10 ms)',
+      acquirer: async () => {
+        const lock = await c.redlock.acquire([`rl-c:${resource}`], TTL_MS, {
+          retryCount: -1,
+          retryDelay: 10,
+          retryJitter: 10,
+        });
+        return () => lock.release();
+      },
+      handoffs,
+    },
+    {
+      name: 'redlock (default delays 200 ms + 100 ms jitter)',
+      acquirer: async () => {
+        const lock = await c.redlock.acquire([`rl-d:${resource}`], TTL_MS, { retryCount: -1 });
+        return () => lock.release();
+      },
+      handoffs: Math.max(50, Math.round(handoffs / 10)),
+    },
+  ];
+}
+
+interface HandoffResult {
+  handoffs: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  acquisitionsPerSecond: number;
+}
+
+/** 8 workers on one resource; hand-off latency from release() call to the next acquisition. */
+async function contended(acquirer: Acquirer, total: number): Promise<HandoffResult> {
+  const latencies: number[] = [];
+  let releaseStartedAt: number | undefined;
+  let acquisitions = 0;
+  let stop = false;
+  const started = performance.now();
+  const worker = async () => {
+    while (!stop) {
+      const release = await acquirer();
+      const now = performance.now();
+      if (releaseStartedAt !== undefined) latencies.push(now - releaseStartedAt);
+      acquisitions++;
+      if (latencies.length >= total) stop = true;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      releaseStartedAt = performance.now();
+      await release();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  const elapsed = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  return {
+    handoffs: latencies.length,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    maxMs: latencies[latencies.length - 1]!,
+    acquisitionsPerSecond: (acquisitions / elapsed) * 1000,
+  };
+}
+
+/** Counts the commands Redis executes, from MONITOR (script-internal `lua` commands excluded). */
+class CommandCounter {
+  #socket: Socket | undefined;
+  #buffer = '';
+  #count = 0;
+  #waiters = new Map<string, () => void>();
+
+  async start(host: string, port: number): Promise<void> {
+    const socket = connect({ host, port });
+    this.#socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.#buffer += chunk;
+      let newline = this.#buffer.indexOf('\r\n');
+      while (newline !== -1) {
+        const line = this.#buffer.slice(0, newline);
+        this.#buffer = this.#buffer.slice(newline + 2);
+        this.#onLine(line);
+        newline = this.#buffer.indexOf('\r\n');
+      }
+    });
+    socket.write('MONITOR\r\n');
+    await this.sync(host, port);
+  }
+
+  #onLine(line: string): void {
+    const match = /^\+\d+\.\d+ \[\d+ ([^\]]+)\] (.*)$/.exec(line);
+    if (!match) return;
+    const marker = /^"ECHO" "(bench-marker-[0-9a-f]+)"$/.exec(match[2]!);
+    if (marker) {
+      this.#waiters.get(marker[1]!)?.();
+      return;
+    }
+    if (match[1] !== 'lua') this.#count++;
+  }
+
+  /** Wait until MONITOR has shown everything sent before now; returns the count so far. */
+  async sync(host: string, port: number): Promise<number> {
+    const marker = `bench-marker-${randomBytes(6).toString('hex')}`;
+    const seen = new Promise<void>((resolve) => this.#waiters.set(marker, resolve));
+    const socket = connect({ host, port });
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(`ECHO ${marker}\r\n`);
+    await seen;
+    this.#waiters.delete(marker);
+    socket.destroy();
+    return this.#count;
+  }
+
+  stop(): void {
+    this.#socket?.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const server = process.env.REDIS_URL ? undefined : await startRedis({ topology: 'standalone' });
+  const url = new URL(process.env.REDIS_URL ?? server!.url);
+  const host = url.hostname;
+  const port = Number(url.port || 6379);
+  const ioredis = new Redis({ host, port, lazyConnect: true });
+  await ioredis.connect();
+  const nodeRedis = createClient({ url: url.toString() });
+  await nodeRedis.connect();
+  const clients: Clients = {
+    ioredis,
+    nodeRedis,
+    fromIoredis: fromIoredis(ioredis),
+    fromNodeRedis: fromNodeRedis(nodeRedis),
+    redlock: new Redlock([ioredis]),
+  };
+  await ioredis.script('LOAD', RELEASE_SOURCE);
+  console.log(
+    `Redis ${server?.redisVersion ?? '(external)'} at ${host}:${port}; Node ${process.version}; no OpenTelemetry SDK registered; ${rounds} rounds`,
+  );
+  try {
+    // 1. Uncontended throughput.
+    const variants = uncontendedVariants(clients);
+    for (const concurrency of [1, 32]) {
+      const total = concurrency === 1 ? ops1 : ops32;
+      const samples = new Map<string, LoadResult[]>(variants.map(([name]) => [name, []]));
+      for (let round = 0; round < rounds; round++) {
+        for (const [name, cycle] of variants) {
+          const run = `${round}-${concurrency}-${randomBytes(3).toString('hex')}`;
+          samples
+            .get(name)!
+            .push(await runLoad((i) => cycle(`${run}:${i}`), { concurrency, total, warmup: 500 }));
+        }
+      }
+      const summary = new Map(
+        [...samples].map(([name, results]) => [
+          name,
+          {
+            opsPerSecond: median(results.map((r) => r.opsPerSecond)),
+            p50Ms: median(results.map((r) => r.p50Ms)),
+            p99Ms: median(results.map((r) => r.p99Ms)),
+            cpuMicrosPerOp: median(results.map((r) => r.cpuMicrosPerOp)),
+          },
+        ]),
+      );
+      const baseline = (name: string) =>
+        summary.get(
+          name.includes('node-redis') || name.includes('NodeRedis')
+            ? 'hand-written SET NX PX + Lua release (node-redis)'
+            : 'hand-written SET NX PX + Lua release (ioredis)',
+        )!;
+      console.log(
+        `\nUncontended acquire+release, concurrency ${concurrency}, ${total} ops (median of ${rounds} rounds)`,
+      );
+      printTable(
+        ['variant', 'acq+rel/s', '× hand-written', 'p50 ms', 'p99 ms', 'CPU µs/op'],
+        variants.map(([name]) => {
+          const r = summary.get(name)!;
+          return [
+            name,
+            r.opsPerSecond,
+            `${(r.opsPerSecond / baseline(name).opsPerSecond).toFixed(2)}×`,
+            r.p50Ms,
+            r.p99Ms,
+            r.cpuMicrosPerOp,
+          ];
+        }),
+      );
+    }
+
+    // 2. Round trips, from the server's view.
+    const counter = new CommandCounter();
+    await counter.start(host, port);
+    const cycles = 200;
+    const roundTrips: (string | number)[][] = [];
+    for (const [name, cycle] of variants) {
+      const run = `rt-${randomBytes(3).toString('hex')}`;
+      await cycle(`${run}:warm`); // scripts loaded, subscriber connected
+      const before = await counter.sync(host, port);
+      for (let i = 0; i < cycles; i++) await cycle(`${run}:${i}`);
+      const after = await counter.sync(host, port);
+      roundTrips.push([name, (after - before) / cycles]);
+    }
+    const contendedCommands = new Map<string, number>();
+    const handoffSamples = new Map<string, HandoffResult[]>();
+    const contendedList = contendedVariants(clients, `hot-${randomBytes(3).toString('hex')}`);
+    for (const variant of contendedList) {
+      const before = await counter.sync(host, port);
+      const result = await contended(variant.acquirer, Math.min(200, variant.handoffs));
+      const after = await counter.sync(host, port);
+      contendedCommands.set(variant.name, (after - before) / (result.handoffs + 1));
+    }
+    counter.stop();
+    console.log(`\nRound trips per uncontended acquire+release (MONITOR, ${cycles} cycles; target 2)`);
+    printTable(['variant', 'commands'], roundTrips);
+
+    // 3. Contended hand-off (MONITOR off).
+    for (let round = 0; round < rounds; round++) {
+      for (const variant of contendedVariants(clients, `hot-${round}-${randomBytes(3).toString('hex')}`)) {
+        const list = handoffSamples.get(variant.name) ?? [];
+        list.push(await contended(variant.acquirer, variant.handoffs));
+        handoffSamples.set(variant.name, list);
+      }
+    }
+    console.log(
+      `\nContended hand-off, 8 workers in one process, one resource, 1 ms hold + 1 ms rest (median of ${rounds} rounds)`,
+    );
+    printTable(
+      ['variant', 'hand-offs', 'p50 ms', 'p99 ms', 'max ms', 'acq/s', 'cmds/acq'],
+      contendedList.map((variant) => {
+        const results = handoffSamples.get(variant.name)!;
+        return [
+          variant.name,
+          results[0]!.handoffs,
+          median(results.map((r) => r.p50Ms)),
+          median(results.map((r) => r.p99Ms)),
+          Math.max(...results.map((r) => r.maxMs)),
+          median(results.map((r) => r.acquisitionsPerSecond)),
+          contendedCommands.get(variant.name)!,
+        ];
+      }),
+    );
+  } finally {
+    await clients.fromIoredis.subscriber().close();
+    await clients.fromNodeRedis.subscriber().close();
+    ioredis.disconnect();
+    await nodeRedis.close();
+    await server?.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
