@@ -113,7 +113,6 @@ function defer<T>(): Deferred<T> {
     resolve = res;
     reject = rej;
   });
-  promise.catch(NOOP); // callers await it; this branch only keeps an unobserved rejection quiet
   return { promise, resolve, reject };
 }
 
@@ -187,6 +186,8 @@ class RedisCache implements Cache {
   readonly #announces: boolean;
   /** Single reads are a plain GET (no stale window to decide, no L1 to bound): see #readPlain. */
   readonly #plainReads: boolean;
+  /** The per-call options of a call that gave none. */
+  readonly #defaultCall: ResolvedCallOptions;
   readonly #flights = new Map<string, Promise<Outcome>>();
   readonly #refreshing = new Set<string>();
   readonly #waiters = new Map<string, Set<Waiter>>();
@@ -213,6 +214,7 @@ class RedisCache implements Cache {
     this.#channel = `${options.prefix}#events`;
     this.#announces = options.l1 !== undefined || options.distributed !== undefined;
     this.#plainReads = options.staleMs === 0 && options.l1 === undefined;
+    this.#defaultCall = Object.freeze(resolveCallOptions('createCache', undefined, options));
   }
 
   // ── keys ────────────────────────────────────────────────────────────────────────────────────────
@@ -930,7 +932,8 @@ class RedisCache implements Cache {
     if (typeof loader !== 'function') {
       throw new TypeError(`getOrLoad: "loader" must be a function, received ${describeValue(loader)}`);
     }
-    const call = resolveCallOptions('getOrLoad', options, this.#options);
+    const call =
+      options === undefined ? this.#defaultCall : resolveCallOptions('getOrLoad', options, this.#options);
     const l1 = this.#l1;
     if (l1 !== undefined) {
       const hit = l1.get(key, performance.now());
@@ -962,17 +965,19 @@ class RedisCache implements Cache {
         flight = deferred.promise;
         this.#flights.set(key, flight);
         const started = flight;
+        // The initiator awaits `flight` right below, so a rejection is always observed.
+        const settle = (error?: unknown) => {
+          if (this.#flights.get(key) === started) this.#flights.delete(key);
+          if (error !== undefined) deferred.reject(error);
+        };
         work = context
           .with(spanContext, () =>
             this.#resolve(key, loader as Loader<unknown>, call, deferred, span, spanContext),
           )
-          .catch((error: unknown) => {
-            if (this.#flights.get(key) === started) this.#flights.delete(key);
-            deferred.reject(error);
-          })
-          .finally(() => {
-            if (this.#flights.get(key) === started) this.#flights.delete(key);
-          });
+          .then(
+            () => settle(),
+            (error: unknown) => settle(error ?? new Error('The loader rejected with undefined')),
+          );
       } else {
         this.#telemetry.coalesced('process');
       }

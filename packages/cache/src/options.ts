@@ -166,10 +166,12 @@ export function resolveCacheOptions(options: unknown): ResolvedCacheOptions {
   };
 }
 
-/** Validate a cache key: a non-empty string. */
+/** Validate a cache key: a non-empty string that does not start with `}`. */
 export function validateKey(where: string, key: unknown): string {
   if (typeof key !== 'string') fail(where, 'key', 'a string', key, false);
   if (key.length === 0) fail(where, 'key', 'a non-empty string', key, true);
+  // `${prefix}{${key}}` must keep a non-empty hash tag, or a key and its lease could land in two slots.
+  if (key.charCodeAt(0) === 125 /* } */) fail(where, 'key', 'a string not starting with "}"', key, true);
   return key;
 }
 

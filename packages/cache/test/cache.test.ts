@@ -149,6 +149,20 @@ describe.each(MATRIX)('cache on $name', ({ client, topology }) => {
     expect((error as Error).cause).toBeInstanceOf(TypeError);
   });
 
+  it('accepts keys with braces, colons and unicode (one slot per key on a cluster)', async () => {
+    const { cache } = make({ distributed: { leaseMs: 1000 }, staleMs: 1000 });
+    for (const key of ['user:{42}:profile', 'a{b', 'x}y', 'ключ ☃', '{}']) {
+      expect(await cache.getOrLoad(key, () => key)).toBe(key);
+      expect(await cache.get(key)).toBe(key);
+    }
+    expect(await cache.getMany(['user:{42}:profile', 'a{b', 'x}y'])).toEqual([
+      'user:{42}:profile',
+      'a{b',
+      'x}y',
+    ]);
+    expect(await cache.delete('user:{42}:profile', 'a{b', 'x}y', 'ключ ☃', '{}')).toBe(5);
+  });
+
   it('keeps a value for ttlMs + staleMs on the server clock, then it is gone', async () => {
     const { cache, prefix } = make({ staleMs: 500 });
     await cache.set('ttl', 'x', { ttlMs: 300 });

@@ -87,6 +87,9 @@ describe('createCache options', () => {
   it('validates keys, tags and per-call options at the call', async () => {
     const cache = createCache(redis, { ttlMs: 1000 });
     await expect(cache.get('')).rejects.toThrow(RangeError);
+    await expect(cache.get('}x')).rejects.toThrow(
+      /"key" must be a string not starting with "\}", received "\}x"/,
+    );
     await expect(cache.get(5 as unknown as string)).rejects.toThrow(/"key" must be a string, received 5/);
     await expect(cache.set('k', 1, { ttlMs: -1 })).rejects.toThrow(/"ttlMs".*received -1/);
     await expect(cache.set('k', 1, { tags: ['a\nb'] })).rejects.toThrow(RangeError);
