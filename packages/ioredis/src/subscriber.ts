@@ -89,6 +89,11 @@ export class IoredisSubscriber implements RedisSubscriber {
     connection.removeAllListeners('message');
     connection.removeAllListeners('pmessage');
     connection.removeAllListeners('smessage');
+    if (connection.status !== 'ready') {
+      // Connecting or reconnecting: a QUIT would wait in the offline queue; just drop the connection.
+      connection.disconnect();
+      return;
+    }
     try {
       await connection.quit();
     } catch {
@@ -185,7 +190,14 @@ export class IoredisSubscriber implements RedisSubscriber {
   #open(): SubscriberConnection {
     if (this.#connection !== undefined) return this.#connection;
     const { kind, client } = this.#detected;
-    const overrides = { lazyConnect: true, enableAutoPipelining: false, keyPrefix: undefined };
+    // Opened by the first subscription, which waits in the offline queue until the connection is ready
+    // (also when the application's client disables its offline queue).
+    const overrides = {
+      lazyConnect: true,
+      enableOfflineQueue: true,
+      enableAutoPipelining: false,
+      keyPrefix: undefined,
+    };
     let connection: SubscriberConnection;
     if (kind === 'cluster') {
       connection = (client as IoredisCluster).duplicate([], { ...overrides, shardedSubscribers: true });

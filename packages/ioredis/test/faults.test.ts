@@ -68,6 +68,20 @@ describe.each(MODULES)('faults ($name)', ({ Redis: RedisClass }) => {
     ]);
   });
 
+  it('closes the subscriber connection while the server is down without waiting for it', async () => {
+    const subscriber = redis.subscriber();
+    await subscriber.subscribe(`${prefix()}c`, () => {});
+    await server.kill(server.port);
+    try {
+      await subscriber.close();
+      // A new subscription after close() opens a new connection (once the server is back).
+    } finally {
+      await server.restart(server.port);
+    }
+    const off = await subscriber.subscribe(`${prefix()}d`, () => {});
+    await off();
+  });
+
   it("maps ioredis' commandTimeout to TIMEOUT", async () => {
     const pauser = new RedisClass({ host: server.host, port: server.port, lazyConnect: true });
     const timed = new RedisClass({
