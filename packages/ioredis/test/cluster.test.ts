@@ -10,7 +10,7 @@ import type { ClusterHandle } from '@redisotel/testing';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIoredis } from '../src/index.js';
-import { MODULES, prefix, startCluster, trackUnhandledRejections } from './helpers.js';
+import { eventually, MODULES, prefix, startCluster, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
@@ -221,9 +221,52 @@ describe.each(MODULES)('fromIoredis cluster ($name)', ({ Cluster: ClusterClass, 
         expect(dial.purpose).toBe('command');
         expect(ports.has(dial.port!)).toBe(true);
       }
-      expect(settled).toBe(dials.length);
+      await eventually(() => settled === dials.length);
     } finally {
       fresh.disconnect();
     }
   });
+});
+
+// Failovers change the deployment: they run after the suites above, one per major, on different masters.
+describe('fromIoredis cluster failover', () => {
+  const failedOver = new Set<number>();
+  for (const { name, Cluster: ClusterClass } of MODULES) {
+    it(`follows a failover: commands resume and the peer is the promoted master (${name})`, async () => {
+      const client = new ClusterClass(
+        deployment.nodes.map((node) => ({ host: node.host, port: node.port })),
+        { lazyConnect: true },
+      );
+      const recorder = peerRecorder();
+      try {
+        await client.connect();
+        const redis = fromIoredis(client, { hooks: [recorder.hook] });
+        const owner = async (key: string) => {
+          const slot = keySlot(key);
+          const nodes = await redis.nodes();
+          return nodes.find(
+            (node) => node.role === 'master' && node.slots?.some(([from, to]) => slot >= from && slot <= to),
+          )!.port;
+        };
+        let key = '';
+        let oldPort = 0;
+        for (let i = 0; ; i++) {
+          key = `${prefix()}failover-${i}`;
+          oldPort = await owner(key);
+          if (!failedOver.has(oldPort)) break;
+        }
+        await redis.send({ name: 'SET', args: [key, 'before'], keys: [0] });
+        const promoted = await deployment.failover(oldPort);
+        failedOver.add(oldPort).add(promoted.port);
+        expect(promoted.port).not.toBe(oldPort);
+        // ioredis follows the MOVED redirection and refreshes its slots; the peer is the owner after the call.
+        recorder.peers.length = 0;
+        expect(await redis.send({ name: 'SET', args: [key, 'after'], keys: [0] })).toBe('OK');
+        expect(recorder.peers.at(-1)?.port).toBe(promoted.port);
+        expect(await redis.send({ name: 'GET', args: [key], keys: [0] })).toBe('after');
+      } finally {
+        client.disconnect();
+      }
+    }, 90_000);
+  }
 });
