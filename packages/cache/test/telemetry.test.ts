@@ -152,6 +152,50 @@ describe.each(CLIENTS)('telemetry on $name', (client) => {
     expect((await telemetry.metric(METRIC_LOADER_DURATION)).unit).toBe('s');
   });
 
+  it("marks a call that waited on another instance's lease (distributed) and counts it", async () => {
+    const prefix = uniquePrefix('lease');
+    const options = {
+      ttlMs: 60_000,
+      name: 'users',
+      prefix,
+      distributed: { leaseMs: 10_000 },
+      tracerProvider: telemetry.tracerProvider,
+      meterProvider: telemetry.meterProvider,
+    };
+    // Two instances = two origins, as two processes would be.
+    const leader = createCache(connected.redis, options);
+    const follower = createCache(connected.redis, options);
+    caches.push(leader, follower);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const leading = leader.getOrLoad('k', async () => {
+      await gate;
+      return 'from leader';
+    });
+    await waitUntil(async () => (await raw(connected.redis, 'EXISTS', `${prefix}{k}:lease`)) === 1);
+    let followerCalls = 0;
+    const following = follower.getOrLoad('k', () => {
+      followerCalls++;
+      return 'from follower';
+    });
+    await sleep(100);
+    release();
+    expect(await leading).toBe('from leader');
+    // Woken by the leader's write (well before the 10 s lease would expire).
+    expect(await following).toBe('from leader');
+    expect(followerCalls).toBe(0);
+    const spans = telemetry.findSpans('cache getOrLoad');
+    expect(spans.map((span) => span.attributes['cache.lease.waited']).sort()).toEqual([false, true]);
+    expect(await points(METRIC_COALESCED_LOADS)).toContainEqual(
+      expect.objectContaining({
+        value: 1,
+        attributes: { 'cache.name': 'users', 'cache.coalesce.scope': 'distributed' },
+      }),
+    );
+  });
+
   it('marks stale answers and links the background refresh span', async () => {
     const { cache } = make({ staleMs: 60_000 });
     await cache.set('old', 'v1', { ttlMs: 30 });
