@@ -3,6 +3,7 @@ import {
   type Counter,
   context,
   type Histogram,
+  INVALID_TRACEID,
   metrics,
   type Span,
   SpanKind,
@@ -15,7 +16,7 @@ import { type RateLimitUnavailableError, toUnavailableError } from './errors.js'
 import type { Mode, RawLimitState, RawResult } from './internal-types.js';
 import { createLocalLimiter, type LocalLimiter } from './local-limiter.js';
 import { resolveOptions, validateAmount, validateCallTimeout, validateKey } from './options.js';
-import { KEY_CODES, MODE, SCRIPTS } from './scripts.js';
+import { KEY_CODES, MODE, MULTI_SCRIPTS, SINGLE_SCRIPTS } from './scripts.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_RATELIMIT_ALGORITHM,
@@ -98,8 +99,9 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
   }
   const resolved = resolveOptions(options);
   const { name, algorithm, limits, prefix, blockDurationMs, onRedisError, recordKey } = resolved;
-  const script = SCRIPTS[algorithm];
   const count = limits.length;
+  // One limit runs the lean single-limit script; several the generic all-or-nothing one.
+  const script = count === 1 ? SINGLE_SCRIPTS[algorithm] : MULTI_SCRIPTS[algorithm];
   const ruleArgs = limits.flatMap((rule) => [rule.limit, rule.windowMs, rule.burst]);
   const code = KEY_CODES[algorithm];
   const suffixes = [...limits.map((rule) => `}:${code}:${rule.windowMs}`), '}:block'];
@@ -142,10 +144,15 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
     [ATTR_RATELIMIT_ALGORITHM]: algorithm,
     [ATTR_RATELIMIT_LIMITS]: count,
   };
-  const metricAttributes = new Map<string, Attributes>();
+  // Metric attributes per outcome and source, made once: recording allocates nothing.
+  const metricAttributes = new Map<string, Map<string, Attributes>>();
   const metricAttributesOf = (outcome: RateLimitOutcome | 'error', source: RateLimitSource | 'none') => {
-    const id = `${outcome}|${source}`;
-    let attributes = metricAttributes.get(id);
+    let bySource = metricAttributes.get(outcome);
+    if (bySource === undefined) {
+      bySource = new Map();
+      metricAttributes.set(outcome, bySource);
+    }
+    let attributes = bySource.get(source);
     if (attributes === undefined) {
       attributes = Object.freeze({
         [ATTR_RATELIMIT_NAME]: name,
@@ -153,30 +160,54 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
         [ATTR_RATELIMIT_OUTCOME]: outcome,
         [ATTR_RATELIMIT_SOURCE]: source,
       });
-      metricAttributes.set(id, attributes);
+      bySource.set(source, attributes);
     }
     return attributes;
   };
 
   const startSpan = (spanName: string, key: string, cost: number): Span => {
-    const attributes: Attributes = { ...baseAttributes, [ATTR_RATELIMIT_COST]: cost };
-    if (recordKey) attributes[ATTR_RATELIMIT_KEY] = key;
-    return tracer.startSpan(spanName, { kind: SpanKind.INTERNAL, attributes });
+    const span = tracer.startSpan(spanName, { kind: SpanKind.INTERNAL });
+    // Attributes only for spans that record: with no SDK (or sampled out) this costs nothing.
+    if (span.isRecording()) {
+      span.setAttributes(baseAttributes);
+      span.setAttribute(ATTR_RATELIMIT_COST, cost);
+      if (recordKey) span.setAttribute(ATTR_RATELIMIT_KEY, key);
+    }
+    return span;
   };
 
+  /** Run `call` with `span` active, so the adapter's command span becomes its child. */
+  const within = <T>(span: Span, call: () => Promise<T>): Promise<T> => {
+    // A span that neither records nor carries a valid context (no SDK, no parent) has no child to parent.
+    if (!span.isRecording() && span.spanContext().traceId === INVALID_TRACEID) return call();
+    return context.with(trace.setSpan(context.active(), span), call);
+  };
+
+  const scriptArgs = (mode: Mode, cost: number): number[] => {
+    if (count === 1) {
+      const rule = limits[0]!;
+      return [mode, cost, blockDurationMs, 1, rule.limit, rule.windowMs, rule.burst];
+    }
+    const args: number[] = [mode, cost, blockDurationMs, count];
+    for (const value of ruleArgs) args.push(value);
+    return args;
+  };
+
+  const defaultSendOptions = Object.freeze({ timeoutMs: resolved.timeoutMs });
   const runScript = (
     span: Span,
     key: string,
     mode: Mode,
     cost: number,
     options: RateLimitCallOptions | undefined,
-    method: string,
   ) => {
-    const timeoutMs = validateCallTimeout(method, options?.timeoutMs) ?? resolved.timeoutMs;
-    const args: number[] = [mode, cost, blockDurationMs, count, ...ruleArgs];
-    return context.with(trace.setSpan(context.active(), span), () =>
-      redis.runScript(script, keysOf(key), args, { timeoutMs, signal: options?.signal }),
-    );
+    const keys = keysOf(key);
+    const args = scriptArgs(mode, cost);
+    const sendOptions =
+      options === undefined || (options.timeoutMs === undefined && options.signal === undefined)
+        ? defaultSendOptions
+        : { timeoutMs: options.timeoutMs ?? resolved.timeoutMs, signal: options.signal };
+    return within(span, () => redis.runScript(script, keys, args, sendOptions));
   };
 
   const parseReply = (reply: RedisReply): RawResult => {
@@ -199,6 +230,31 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
     source: RateLimitSource,
     error?: RateLimitUnavailableError,
   ): RateLimitDecision => {
+    if (count === 1 && raw.allowed && error === undefined) {
+      // The common case, without the loop: one limit that admitted.
+      const rule = limits[0]!;
+      const state = raw.limits[0]!;
+      const only: RateLimitLimitState = {
+        name: rule.name,
+        limit: rule.limit,
+        windowMs: rule.windowMs,
+        allowed: true,
+        remaining: state.remaining,
+        resetAfterMs: state.resetAfterMs,
+        retryAfterMs: 0,
+      };
+      return {
+        allowed: true,
+        limit: rule.limit,
+        windowMs: rule.windowMs,
+        remaining: state.remaining,
+        resetAfterMs: state.resetAfterMs,
+        retryAfterMs: 0,
+        source,
+        reason: undefined,
+        limits: [only],
+      };
+    }
     const states: RateLimitLimitState[] = new Array(count);
     let binding = 0;
     let impossible = false;
@@ -350,7 +406,7 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
     try {
       let decision: RateLimitDecision;
       try {
-        decision = toDecision(parseReply(await runScript(span, key, mode, cost, options, method)), 'redis');
+        decision = toDecision(parseReply(await runScript(span, key, mode, cost, options)), 'redis');
       } catch (error) {
         const failure = toUnavailableError(error, name, method);
         recordFailure(span, failure);
@@ -432,7 +488,7 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
       const span = startSpan(SPAN_NAMES.block, key, 0);
       try {
         const blockKey = keysOf(key)[count]!;
-        await context.with(trace.setSpan(context.active(), span), () =>
+        await within(span, () =>
           redis.send(
             { name: 'SET', args: [blockKey, '1', 'PX', durationMs], keys: [0] },
             { timeoutMs, signal: options?.signal },
@@ -458,7 +514,7 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
       local?.reset(key);
       try {
         const keys = keysOf(key);
-        await context.with(trace.setSpan(context.active(), span), () =>
+        await within(span, () =>
           redis.send(
             { name: 'DEL', args: keys, keys: keys.map((_, i) => i) },
             { timeoutMs, signal: options?.signal },

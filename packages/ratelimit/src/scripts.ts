@@ -36,6 +36,21 @@ end
 local function fmt(x) return string.format('%.17g', x) end
 `;
 
+// Parsers of the compact string states, shared by the single-limit and multi-limit scripts.
+const PARSERS = `
+local function parse_window(v)
+  if not v then return nil, 0, 0 end
+  local a = string.find(v, ':', 1, true)
+  local b = string.find(v, ':', a + 1, true)
+  return tonumber(string.sub(v, 1, a - 1)), tonumber(string.sub(v, a + 1, b - 1)), tonumber(string.sub(v, b + 1))
+end
+local function parse_bucket(v)
+  if not v then return nil, 0 end
+  local a = string.find(v, ':', 1, true)
+  return tonumber(string.sub(v, 1, a - 1)), tonumber(string.sub(v, a + 1))
+end
+`;
+
 const DRIVER = `
 if mode <= 2 then
   local bttl = redis.call('PTTL', KEYS[n + 1])
@@ -141,17 +156,14 @@ local function report(i)
 end
 `;
 
-// Two counters in one hash: the current aligned window (w, c) and the previous one (p), weighted by how
-// much of the previous window still overlaps the sliding window that ends now.
+// Two counters in one string "window:current:previous": the current aligned window and the previous one,
+// weighted by how much of the previous window still overlaps the sliding window that ends now.
 const SLIDING_WINDOW = `
 local CW, CUR, PREV, EL, EX = {}, {}, {}, {}, {}
 local function load(i)
   local w = W[i]
   local cw = math.floor(now / w)
-  local h = redis.call('HMGET', KEYS[i], 'w', 'c', 'p')
-  local sw = tonumber(h[1])
-  local c = tonumber(h[2]) or 0
-  local p = tonumber(h[3]) or 0
+  local sw, c, p = parse_window(redis.call('GET', KEYS[i]))
   if sw == nil then
     c, p = 0, 0
   elseif sw ~= cw then
@@ -186,8 +198,7 @@ local function apply(i, c)
     if EX[i] then redis.call('DEL', KEYS[i]) end
     return
   end
-  redis.call('HSET', KEYS[i], 'w', string.format('%d', CW[i]), 'c', cur, 'p', p)
-  redis.call('PEXPIRE', KEYS[i], math.ceil(2 * W[i] - EL[i]))
+  redis.call('SET', KEYS[i], string.format('%d:%d:%d', CW[i], cur, p), 'PX', math.ceil(2 * W[i] - EL[i]))
 end
 local function report(i)
   local reset = 0
@@ -259,19 +270,18 @@ local function report(i)
 end
 `;
 
-// Tokens (t) and the time they were counted (u) in one hash; refilled at limit / windowMs per ms up
-// to burst. A full bucket is no state at all: the key expires when it would be full.
+// Tokens and the time they were counted in one string "tokens:time"; refilled at limit / windowMs per
+// ms up to burst. A full bucket is no state at all: the key expires when it would be full.
 const TOKEN_BUCKET = `
 local TK, EX = {}, {}
 local function rate(i) return L[i] / W[i] end
 local function load(i)
-  local h = redis.call('HMGET', KEYS[i], 't', 'u')
-  local tk = tonumber(h[1])
+  local tk, u = parse_bucket(redis.call('GET', KEYS[i]))
   EX[i] = tk ~= nil
   if tk == nil then
     tk = B[i]
   else
-    local el = now - (tonumber(h[2]) or now)
+    local el = now - u
     if el < 0 then el = 0 end
     tk = math.min(B[i], tk + el * rate(i))
   end
@@ -290,8 +300,7 @@ local function apply(i, c)
     if EX[i] then redis.call('DEL', KEYS[i]) end
     return
   end
-  redis.call('HSET', KEYS[i], 't', fmt(tk), 'u', fmt(now))
-  redis.call('PEXPIRE', KEYS[i], math.max(1, math.ceil((B[i] - tk) / rate(i))))
+  redis.call('SET', KEYS[i], fmt(tk) .. ':' .. fmt(now), 'PX', math.max(1, math.ceil((B[i] - tk) / rate(i))))
   EX[i] = true
 end
 local function report(i)
@@ -338,6 +347,347 @@ local function report(i)
 end
 `;
 
+// Single-limit scripts: the same convention and reply with n = 1, written out without the generic
+// driver's tables and closures (most limiters have one limit, and every microsecond inside Redis is
+// a microsecond for every client). KEYS = [state, block]; reply = [allowed, blocked, remaining,
+// resetAfterMs, retryAfterMs].
+const SINGLE_PRELUDE = `
+local mode = tonumber(ARGV[1])
+local cost = tonumber(ARGV[2])
+local limit = tonumber(ARGV[5])
+local key = KEYS[1]
+if mode <= 2 then
+  local bttl = redis.call('PTTL', KEYS[2])
+  if bttl > 0 then return {0, 1, 0, bttl, bttl} end
+end
+`;
+
+// Helpers of the single-limit scripts, defined after each script's fast path so that the common case
+// creates no closures.
+const SINGLE_HELPERS = `
+local function fmt(x) return string.format('%.17g', x) end
+local function parse_window(v)
+  if not v then return nil, 0, 0 end
+  local a = string.find(v, ':', 1, true)
+  local b = string.find(v, ':', a + 1, true)
+  return tonumber(string.sub(v, 1, a - 1)), tonumber(string.sub(v, a + 1, b - 1)), tonumber(string.sub(v, b + 1))
+end
+local function parse_bucket(v)
+  if not v then return nil, 0 end
+  local a = string.find(v, ':', 1, true)
+  return tonumber(string.sub(v, 1, a - 1)), tonumber(string.sub(v, a + 1))
+end
+local window = tonumber(ARGV[6])
+local burst = tonumber(ARGV[7])
+local block_ms = tonumber(ARGV[3])
+local function up(x)
+  if x > 0 then return math.max(1, math.ceil(x - 1e-6)) end
+  return 0
+end
+local function deny(remaining, reset, wait)
+  local blocked = 0
+  if mode == 1 and block_ms > 0 and wait > 0 then
+    redis.call('SET', KEYS[2], '1', 'PX', block_ms)
+    blocked = 2
+  end
+  return {0, blocked, math.max(0, math.floor(remaining)), up(reset), wait}
+end
+`;
+
+// Fixed window, one limit: INCRBY first and undo on denial, so an admitted request costs INCRBY + PTTL.
+const FIXED_WINDOW_SINGLE = `
+if mode == 1 and cost > 0 and cost <= limit then
+  local v = redis.call('INCRBY', key, cost)
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    ttl = tonumber(ARGV[6])
+    redis.call('PEXPIRE', key, ttl)
+  end
+  if v <= limit then return {1, 0, limit - v, ttl, 0} end
+  v = redis.call('DECRBY', key, cost)
+  local blocked = 0
+  local block_ms = tonumber(ARGV[3])
+  if block_ms > 0 then
+    redis.call('SET', KEYS[2], '1', 'PX', block_ms)
+    blocked = 2
+  end
+  return {0, blocked, math.max(0, limit - v), ttl, ttl}
+end
+${SINGLE_HELPERS}
+local v = redis.call('GET', key)
+local ttl = -2
+if v then
+  v = tonumber(v) or 0
+  ttl = redis.call('PTTL', key)
+else
+  v = 0
+end
+if mode == 3 then
+  if ttl == -2 then
+    redis.call('SET', key, cost, 'PX', window)
+    ttl = window
+  else
+    redis.call('INCRBY', key, cost)
+    if ttl < 0 then redis.call('PEXPIRE', key, window); ttl = window end
+  end
+  v = v + cost
+elseif mode == 4 then
+  if ttl ~= -2 then
+    v = math.max(0, v - cost)
+    redis.call('SET', key, v, 'KEEPTTL')
+  end
+end
+if ttl < 0 then ttl = window end
+local reset = 0
+if v > 0 then reset = ttl end
+local c = cost
+if mode >= 3 then c = 1 end
+if c > limit then return {0, 0, math.max(0, limit - v), reset, -1} end
+if v + c > limit then
+  if mode >= 3 then return {0, 0, math.max(0, limit - v), reset, ttl} end
+  return deny(limit - v, reset, ttl)
+end
+return {1, 0, limit - v, reset, 0}
+`;
+
+const SLIDING_WINDOW_SINGLE = `${SINGLE_HELPERS}
+local t = redis.call('TIME')
+local now = t[1] * 1000 + t[2] / 1000
+local cw = math.floor(now / window)
+local v = redis.call('GET', key)
+local sw, c, p = parse_window(v)
+if sw == nil then
+  c, p = 0, 0
+elseif sw ~= cw then
+  if sw == cw - 1 then p = c else p = 0 end
+  c = 0
+end
+local el = now - cw * window
+local weight = 1 - el / window
+local function write()
+  if c == 0 and p == 0 then
+    if v then redis.call('DEL', key) end
+  else
+    redis.call('SET', key, string.format('%d:%d:%d', cw, c, p), 'PX', math.ceil(2 * window - el))
+  end
+end
+local function reset()
+  if c > 0 then return 2 * window - el elseif p > 0 then return window - el end
+  return 0
+end
+local function need(n)
+  if n > limit then return -1 end
+  if p * weight + c + n <= limit then return 0 end
+  if c + n <= limit then return up(window * (1 - (limit - c - n) / p) - el) end
+  local e = window * (1 - (limit - n) / c)
+  if e < 0 then e = 0 end
+  return up(window - el + e)
+end
+if mode >= 3 then
+  if mode == 3 then
+    c = c + cost
+  else
+    c = c - cost
+    if c < 0 then
+      p = math.max(0, p + c)
+      c = 0
+    end
+  end
+  write()
+  local w = need(1)
+  local ok = 1
+  if w ~= 0 then ok = 0 end
+  return {ok, 0, math.max(0, math.floor(limit - p * weight - c + 1e-9)), up(reset()), w}
+end
+local w = need(cost)
+if w ~= 0 then
+  if w < 0 then return {0, 0, math.max(0, math.floor(limit - p * weight - c + 1e-9)), up(reset()), -1} end
+  return deny(limit - p * weight - c + 1e-9, reset(), w)
+end
+if mode == 1 and cost > 0 then
+  c = c + cost
+  write()
+end
+return {1, 0, math.max(0, math.floor(limit - p * weight - c + 1e-9)), up(reset()), 0}
+`;
+
+const TOKEN_BUCKET_SINGLE = `${SINGLE_HELPERS}
+local t = redis.call('TIME')
+local now = t[1] * 1000 + t[2] / 1000
+local rate = limit / window
+local v = redis.call('GET', key)
+local tk, u = parse_bucket(v)
+if tk == nil then
+  tk = burst
+else
+  local el = now - u
+  if el < 0 then el = 0 end
+  tk = math.min(burst, tk + el * rate)
+end
+local function write()
+  if tk >= burst then
+    if v then redis.call('DEL', key) end
+  else
+    redis.call('SET', key, fmt(tk) .. ':' .. fmt(now), 'PX', math.max(1, math.ceil((burst - tk) / rate)))
+  end
+end
+local function reset()
+  if tk < burst then return (burst - tk) / rate end
+  return 0
+end
+local function need(n)
+  if n > burst then return -1 end
+  if tk + 1e-9 >= n then return 0 end
+  return up((n - tk) / rate)
+end
+if mode >= 3 then
+  if mode == 3 then tk = tk - cost else tk = math.min(burst, tk + cost) end
+  write()
+  local w = need(1)
+  local ok = 1
+  if w ~= 0 then ok = 0 end
+  return {ok, 0, math.max(0, math.floor(tk + 1e-9)), up(reset()), w}
+end
+local w = need(cost)
+if w ~= 0 then
+  if w < 0 then return {0, 0, math.max(0, math.floor(tk + 1e-9)), up(reset()), -1} end
+  return deny(tk + 1e-9, reset(), w)
+end
+if mode == 1 and cost > 0 then
+  tk = tk - cost
+  write()
+end
+return {1, 0, math.max(0, math.floor(tk + 1e-9)), up(reset()), 0}
+`;
+
+const GCRA_SINGLE = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + t[2] / 1000
+local T = tonumber(ARGV[6]) / limit
+local tau = tonumber(ARGV[7]) * T
+local v = redis.call('GET', key)
+local tat = tonumber(v)
+if tat == nil or tat < now then tat = now end
+if mode == 1 and cost > 0 and cost * T <= tau then
+  local next_tat = tat + cost * T
+  if next_tat - tau <= now + 1e-6 then
+    local reset = math.max(1, math.ceil(next_tat - now - 1e-6))
+    redis.call('SET', key, string.format('%.17g', next_tat), 'PX', reset)
+    local r = math.floor((tau - (next_tat - now)) / T + 1e-9)
+    if r < 0 then r = 0 end
+    return {1, 0, r, reset, 0}
+  end
+end
+${SINGLE_HELPERS}
+local function remaining()
+  local r = math.floor((tau - (tat - now)) / T + 1e-9)
+  if r > burst then r = burst end
+  return math.max(0, r)
+end
+local function write()
+  if tat - now < 1e-3 then
+    if v then redis.call('DEL', key) end
+  else
+    redis.call('SET', key, fmt(tat), 'PX', math.max(1, math.ceil(tat - now)))
+  end
+end
+local function need(n)
+  if n > burst then return -1 end
+  local allow_at = tat + n * T - tau
+  if allow_at <= now + 1e-6 then return 0 end
+  return up(allow_at - now)
+end
+if mode >= 3 then
+  if mode == 3 then tat = tat + cost * T else tat = math.max(now, tat - cost * T) end
+  write()
+  local w = need(1)
+  local ok = 1
+  if w ~= 0 then ok = 0 end
+  return {ok, 0, remaining(), up(tat - now), w}
+end
+local w = need(cost)
+if w ~= 0 then
+  if w < 0 then return {0, 0, remaining(), up(tat - now), -1} end
+  return deny(remaining(), tat - now, w)
+end
+if mode == 1 and cost > 0 then
+  tat = tat + cost * T
+  write()
+end
+return {1, 0, remaining(), up(tat - now), 0}
+`;
+
+const SLIDING_LOG_SINGLE = `${SINGLE_HELPERS}
+local t = redis.call('TIME')
+local now = t[1] * 1000 + t[2] / 1000
+local cutoff = '(' .. fmt(now - window)
+local count
+if mode == 2 then
+  count = redis.call('ZCOUNT', key, cutoff, '+inf')
+else
+  redis.call('ZREMRANGEBYSCORE', key, 0, fmt(now - window))
+  count = redis.call('ZCARD', key)
+  if count > 0 then count = count - 1 end
+end
+local newest = nil
+local function add(n)
+  local last = -tonumber(redis.call('ZINCRBY', key, -n, '#'))
+  local score = fmt(now)
+  local first = last - n + 1
+  while first <= last do
+    local chunk = math.min(last, first + 499)
+    local args = {}
+    for m = first, chunk do
+      args[#args + 1] = score
+      args[#args + 1] = string.format('%d', m)
+    end
+    redis.call('ZADD', key, unpack(args))
+    first = chunk + 1
+  end
+  redis.call('PEXPIRE', key, math.ceil(window))
+  count = count + n
+  newest = now
+end
+local function reset()
+  if count <= 0 then return 0 end
+  if newest == nil then
+    local e = redis.call('ZRANGE', key, '+inf', cutoff, 'BYSCORE', 'REV', 'LIMIT', 0, 1, 'WITHSCORES')
+    if e[2] ~= nil then newest = tonumber(e[2]) else newest = now end
+  end
+  return newest + window - now
+end
+local function need(n)
+  if n > limit then return -1 end
+  local k = count + n - limit
+  if k <= 0 then return 0 end
+  local e = redis.call('ZRANGE', key, cutoff, '+inf', 'BYSCORE', 'LIMIT', k - 1, 1, 'WITHSCORES')
+  if e[2] == nil then return window end
+  return up(tonumber(e[2]) + window - now)
+end
+if mode >= 3 then
+  if mode == 3 then
+    if cost > 0 then add(cost) end
+  else
+    local k = math.min(cost, count)
+    if k > 0 then
+      redis.call('ZPOPMAX', key, k)
+      count = count - k
+    end
+  end
+  local w = need(1)
+  local ok = 1
+  if w ~= 0 then ok = 0 end
+  return {ok, 0, math.max(0, limit - count), up(reset()), w}
+end
+local w = need(cost)
+if w ~= 0 then
+  if w < 0 then return {0, 0, math.max(0, limit - count), up(reset()), -1} end
+  return deny(limit - count, reset(), w)
+end
+if mode == 1 and cost > 0 then add(cost) end
+return {1, 0, math.max(0, limit - count), up(reset()), 0}
+`;
+
 const BODIES: Record<RateLimitAlgorithm, string> = {
   'fixed-window': FIXED_WINDOW,
   'sliding-window': SLIDING_WINDOW,
@@ -346,18 +696,36 @@ const BODIES: Record<RateLimitAlgorithm, string> = {
   gcra: GCRA,
 };
 
-/** The Lua script of each algorithm, SHA computed once. */
-export const SCRIPTS: Readonly<Record<RateLimitAlgorithm, RedisScript>> = Object.freeze(
-  Object.fromEntries(
-    (Object.keys(BODIES) as RateLimitAlgorithm[]).map((algorithm) => [
-      algorithm,
-      defineScript({
-        name: `ratelimit_${algorithm.replace('-', '_')}`,
-        source: `${PRELUDE}${BODIES[algorithm]}${DRIVER}`,
-      }),
-    ]),
-  ) as Record<RateLimitAlgorithm, RedisScript>,
-);
+const SINGLE_BODIES: Record<RateLimitAlgorithm, string> = {
+  'fixed-window': FIXED_WINDOW_SINGLE,
+  'sliding-window': SLIDING_WINDOW_SINGLE,
+  'sliding-log': SLIDING_LOG_SINGLE,
+  'token-bucket': TOKEN_BUCKET_SINGLE,
+  gcra: GCRA_SINGLE,
+};
+
+function scriptsOf(make: (algorithm: RateLimitAlgorithm) => { name: string; source: string }) {
+  return Object.freeze(
+    Object.fromEntries(
+      (Object.keys(BODIES) as RateLimitAlgorithm[]).map((algorithm) => [
+        algorithm,
+        defineScript(make(algorithm)),
+      ]),
+    ) as Record<RateLimitAlgorithm, RedisScript>,
+  );
+}
+
+/** The multi-limit script of each algorithm (any number of limits), SHA computed once. */
+export const MULTI_SCRIPTS: Readonly<Record<RateLimitAlgorithm, RedisScript>> = scriptsOf((algorithm) => ({
+  name: `ratelimit_${algorithm.replace('-', '_')}_multi`,
+  source: `${PRELUDE}${PARSERS}${BODIES[algorithm]}${DRIVER}`,
+}));
+
+/** The single-limit script of each algorithm, SHA computed once. */
+export const SINGLE_SCRIPTS: Readonly<Record<RateLimitAlgorithm, RedisScript>> = scriptsOf((algorithm) => ({
+  name: `ratelimit_${algorithm.replace('-', '_')}`,
+  source: `${SINGLE_PRELUDE}${SINGLE_BODIES[algorithm]}`,
+}));
 
 /** The script modes (ARGV[1]). */
 export const MODE = { consume: 1, peek: 2, penalty: 3, reward: 4 } as const;

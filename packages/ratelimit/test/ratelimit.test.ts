@@ -59,9 +59,38 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
         ...options,
       } as RateLimiterOptions);
 
-    describe.each(ALGORITHMS)('%s', (algorithm) => {
+    /**
+     * The same limiter through the multi-limit script: its limit first, then one that never binds. Every
+     * single-limit expectation must hold unchanged.
+     */
+    const makeMulti = (algorithm: RateLimitAlgorithm, options: Partial<RateLimiterOptions> = {}) => {
+      const { limit = 5, windowMs = LONG, burst, ...rest } = options;
+      return createRateLimiter(connected.redis, {
+        name: 'behaviour',
+        prefix,
+        algorithm,
+        ...rest,
+        limits: [
+          { limit, windowMs, name: 'behaviour', ...(burst === undefined ? {} : { burst }) },
+          { limit: 1_000_000_000, windowMs: 7 * LONG, name: 'loose' },
+        ],
+      } as RateLimiterOptions);
+    };
+
+    describe.each(
+      ALGORITHMS.flatMap((algorithm) => [
+        { algorithm, shape: 'single' as const },
+        { algorithm, shape: 'multi' as const },
+      ]),
+    )('$algorithm ($shape-limit script)', ({ algorithm, shape }) => {
+      const limiterOf = shape === 'single' ? make : makeMulti;
+      // Tests that configure their own limits run once, with the single-limit shape.
+      const itSingle = (name: string, test: () => Promise<void>) => {
+        if (shape === 'single') it(name, test);
+      };
+
       it('admits exactly the limit, counting remaining down, then denies with a retry hint', async () => {
-        const limiter = make(algorithm);
+        const limiter = limiterOf(algorithm);
         const key = freshKey();
         const decisions = await consumeTimes(limiter, key, 7);
         expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, true, false, false]);
@@ -70,7 +99,7 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
           expect(decision.source).toBe('redis');
           expect(decision.limit).toBe(5);
           expect(decision.windowMs).toBe(LONG);
-          expect(decision.limits).toHaveLength(1);
+          expect(decision.limits).toHaveLength(shape === 'single' ? 1 : 2);
           expect(decision.resetAfterMs).toBeGreaterThan(0);
           expect(decision.resetAfterMs).toBeLessThanOrEqual(2 * LONG);
         }
@@ -87,7 +116,7 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
       });
 
       it('counts costs, and denies a cost larger than the limit without consuming', async () => {
-        const limiter = make(algorithm);
+        const limiter = limiterOf(algorithm);
         const key = freshKey();
         expect(await limiter.consume(key, { cost: 3 })).toMatchObject({ allowed: true, remaining: 2 });
         const tooMuch = await limiter.consume(key, { cost: 3 });
@@ -101,7 +130,7 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
       });
 
       it('peek reports without consuming', async () => {
-        const limiter = make(algorithm);
+        const limiter = limiterOf(algorithm);
         const key = freshKey();
         expect(await limiter.peek(key)).toMatchObject({ allowed: true, remaining: 5, resetAfterMs: 0 });
         await consumeTimes(limiter, key, 2);
@@ -115,7 +144,7 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
       });
 
       it('reset forgets the key', async () => {
-        const limiter = make(algorithm);
+        const limiter = limiterOf(algorithm);
         const key = freshKey();
         await consumeTimes(limiter, key, 5);
         expect((await limiter.consume(key)).allowed).toBe(false);
@@ -124,7 +153,7 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
       });
 
       it('penalty takes extra units past the limit, reward gives them back up to the full quota', async () => {
-        const limiter = make(algorithm);
+        const limiter = limiterOf(algorithm);
         const key = freshKey();
         await limiter.consume(key);
         expect(await limiter.penalty(key, 2)).toMatchObject({ allowed: true, remaining: 2 });
@@ -137,7 +166,7 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
       });
 
       it('blockDurationMs keeps the key blocked once it went over, whatever its counters say', async () => {
-        const limiter = make(algorithm, { blockDurationMs: 400 });
+        const limiter = limiterOf(algorithm, { blockDurationMs: 400 });
         const key = freshKey();
         await consumeTimes(limiter, key, 5);
         const over = await limiter.consume(key);
@@ -154,14 +183,14 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
       });
 
       it('a cost larger than the limit does not start a block', async () => {
-        const limiter = make(algorithm, { blockDurationMs: 60_000 });
+        const limiter = limiterOf(algorithm, { blockDurationMs: 60_000 });
         const key = freshKey();
         expect((await limiter.consume(key, { cost: 6 })).reason).toBe('cost-exceeds-limit');
         expect((await limiter.consume(key)).allowed).toBe(true);
       });
 
       it('block() and reset() on demand', async () => {
-        const limiter = make(algorithm);
+        const limiter = limiterOf(algorithm);
         const key = freshKey();
         await limiter.block(key, 60_000);
         const blocked = await limiter.consume(key);
@@ -171,7 +200,7 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
         expect((await limiter.consume(key)).allowed).toBe(true);
       });
 
-      it('multi-limit: all-or-nothing, the binding limit reported', async () => {
+      itSingle('multi-limit: all-or-nothing, the binding limit reported', async () => {
         const limiter = make(algorithm, {
           limits: [
             { limit: 3, windowMs: LONG, name: 'short' },
@@ -204,7 +233,7 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
         expect((await limiter.peek(key)).limits.map((l) => l.remaining)).toEqual([0, 2]);
       });
 
-      it('keeps every key of one decision in one slot, whatever braces the key holds', async () => {
+      itSingle('keeps every key of one decision in one slot, whatever braces the key holds', async () => {
         const limiter = make(algorithm, {
           blockDurationMs: 1000,
           limits: [
@@ -224,7 +253,7 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
       });
 
       it('admits again once retryAfterMs has passed', async () => {
-        const limiter = make(algorithm, { limit: 2, windowMs: 300 });
+        const limiter = limiterOf(algorithm, { limit: 2, windowMs: 300 });
         const key = freshKey();
         await consumeTimes(limiter, key, 2);
         const denied = await limiter.consume(key);
@@ -236,7 +265,7 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
       });
 
       it('sends exactly one command per decision: one EVALSHA', async () => {
-        const limiter = make(algorithm);
+        const limiter = limiterOf(algorithm);
         const key = freshKey();
         await limiter.consume(key); // loads the script on that node if needed
         const before = new Map(commands);

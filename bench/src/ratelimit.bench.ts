@@ -1,0 +1,325 @@
+// `pnpm bench -- ratelimit`: @redisotel/ratelimit (every algorithm) beside rate-limiter-flexible 11.4.0
+// (RateLimiterRedis, its fixed window) and a bare GET, all in this one process, on the same clients, against
+// one Redis this program starts, with no OpenTelemetry SDK registered.
+//   1. Decisions/s and p99 at concurrency 64 on 1 key and on 10,000 keys, with ioredis 6 and node-redis 6.
+//      Limits are high enough that every decision admits, so every variant does the same work each call.
+//   2. Commands per decision, counted by the server (MONITOR; commands run inside a script show as `lua`
+//      and do not count).
+//   3. MEMORY USAGE of one limiter key per algorithm (after 10 admissions, and after 100 for the log).
+// Rounds are interleaved and the median round is reported. BENCH_ROUNDS and BENCH_OPS scale it.
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import type { RedisLike } from '@redisotel/core-hooks';
+import { fromIoredis } from '@redisotel/ioredis';
+import { fromNodeRedis } from '@redisotel/node-redis';
+import { createRateLimiter, type RateLimitAlgorithm } from '@redisotel/ratelimit';
+import { startRedis } from '@redisotel/testing';
+import Redis from 'ioredis';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { createClient } from 'redis';
+import { type LoadResult, median, printTable, runLoad } from './lib/measure.js';
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const ops = Number(process.env.BENCH_OPS ?? 30_000);
+const CONCURRENCY = 64;
+const MANY_KEYS = 10_000;
+const WINDOW_MS = 60_000;
+const HIGH_LIMIT = 1_000_000_000;
+const ALGORITHMS: readonly RateLimitAlgorithm[] = [
+  'fixed-window',
+  'sliding-window',
+  'sliding-log',
+  'token-bucket',
+  'gcra',
+];
+const O1_ALGORITHMS = new Set<RateLimitAlgorithm>(['fixed-window', 'sliding-window', 'token-bucket', 'gcra']);
+
+type Operation = (i: number) => Promise<unknown>;
+interface Variant {
+  readonly name: string;
+  readonly client: 'ioredis' | 'node-redis';
+  /** Build the operation for a key space (`one`: a single hot key; `many`: 10,000 keys). */
+  readonly make: (keys: 'one' | 'many') => Operation;
+}
+
+/** Counts the commands Redis executes, from MONITOR (script-internal `lua` commands excluded). */
+class CommandCounter {
+  #socket: Socket | undefined;
+  #buffer = '';
+  #count = 0;
+  readonly #waiters = new Map<string, () => void>();
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  async start(): Promise<void> {
+    const socket = connect({ host: this.host, port: this.port });
+    this.#socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.#buffer += chunk;
+      let newline = this.#buffer.indexOf('\r\n');
+      while (newline !== -1) {
+        this.#onLine(this.#buffer.slice(0, newline));
+        this.#buffer = this.#buffer.slice(newline + 2);
+        newline = this.#buffer.indexOf('\r\n');
+      }
+    });
+    socket.write('MONITOR\r\n');
+    await this.sync();
+  }
+
+  #onLine(line: string): void {
+    const match = /^\+\d+\.\d+ \[\d+ ([^\]]+)\] (.*)$/.exec(line);
+    if (!match) return;
+    const marker = /^"ECHO" "(bench-marker-[0-9a-f]+)"$/.exec(match[2]!);
+    if (marker) {
+      this.#waiters.get(marker[1]!)?.();
+      return;
+    }
+    if (match[1] !== 'lua') this.#count++;
+  }
+
+  /** Wait until MONITOR has shown everything sent before now; returns the count so far. */
+  async sync(): Promise<number> {
+    const marker = `bench-marker-${randomBytes(6).toString('hex')}`;
+    const seen = new Promise<void>((resolve) => this.#waiters.set(marker, resolve));
+    const socket = connect({ host: this.host, port: this.port });
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(`ECHO ${marker}\r\n`);
+    await seen;
+    this.#waiters.delete(marker);
+    socket.destroy();
+    return this.#count;
+  }
+
+  /** Commands per call of `operation`, over `calls` sequential calls. */
+  async perCall(operation: Operation, calls = 500): Promise<number> {
+    const before = await this.sync();
+    for (let i = 0; i < calls; i++) await operation(i);
+    return ((await this.sync()) - before) / calls;
+  }
+
+  stop(): void {
+    this.#socket?.destroy();
+  }
+}
+
+const keyOf = (keys: 'one' | 'many', i: number) => (keys === 'one' ? 'hot' : `k${i % MANY_KEYS}`);
+
+async function main(): Promise<void> {
+  const server = await startRedis({ topology: 'standalone' });
+  const { host, port } = server.deployment;
+  const run = randomBytes(3).toString('hex');
+  console.log(
+    `Redis ${server.redisVersion} at ${host}:${port}; concurrency ${CONCURRENCY}; ${ops} decisions per measurement; ` +
+      `${rounds} interleaved rounds (median); no OpenTelemetry SDK registered; every decision admits.`,
+  );
+
+  const ioredis = new Redis({ host, port });
+  const nodeRedis = await createClient({ url: `redis://${host}:${port}` }).connect();
+  const overIoredis: RedisLike = fromIoredis(ioredis);
+  const overNodeRedis: RedisLike = fromNodeRedis(nodeRedis);
+
+  const ours = (
+    redis: RedisLike,
+    client: 'ioredis' | 'node-redis',
+    algorithm: RateLimitAlgorithm,
+  ): Variant => {
+    const limiter = createRateLimiter(redis, {
+      name: 'bench',
+      prefix: `bench:${run}:${client}:`,
+      algorithm,
+      limit: HIGH_LIMIT,
+      windowMs: WINDOW_MS,
+    });
+    return {
+      name: `@redisotel/ratelimit ${algorithm} (${client})`,
+      client,
+      make: (keys) => (i) => limiter.consume(keyOf(keys, i)),
+    };
+  };
+  const flexible = (client: 'ioredis' | 'node-redis'): Variant => {
+    const limiter = new RateLimiterRedis({
+      storeClient: client === 'ioredis' ? ioredis : nodeRedis,
+      useRedisPackage: client === 'node-redis',
+      points: HIGH_LIMIT,
+      duration: WINDOW_MS / 1000,
+      keyPrefix: `rlflx:${run}:${client}`,
+    });
+    return {
+      name: `rate-limiter-flexible fixed window (${client})`,
+      client,
+      make: (keys) => (i) => limiter.consume(keyOf(keys, i)),
+    };
+  };
+  const bareGet = (client: 'ioredis' | 'node-redis'): Variant => ({
+    name: `bare GET (${client})`,
+    client,
+    make: (keys) =>
+      client === 'ioredis'
+        ? (i) => ioredis.get(`get:${keyOf(keys, i)}`)
+        : (i) => nodeRedis.get(`get:${keyOf(keys, i)}`),
+  });
+
+  const variants: Variant[] = [];
+  for (const client of ['ioredis', 'node-redis'] as const) {
+    variants.push(bareGet(client), flexible(client));
+    for (const algorithm of ALGORITHMS) {
+      variants.push(ours(client === 'ioredis' ? overIoredis : overNodeRedis, client, algorithm));
+    }
+  }
+
+  const results = new Map<string, LoadResult>();
+  for (const keys of ['one', 'many'] as const) {
+    const operations = variants.map((v) => ({ variant: v, run: v.make(keys) }));
+    const samples = new Map<string, LoadResult[]>(variants.map((v) => [v.name, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const { variant, run: operation } of operations) {
+        samples.get(variant.name)!.push(await runLoad(operation, { concurrency: CONCURRENCY, total: ops }));
+      }
+    }
+    console.log(`\nDecisions at concurrency ${CONCURRENCY} on ${keys === 'one' ? '1 key' : '10,000 keys'}`);
+    const rows: (string | number)[][] = [];
+    for (const client of ['ioredis', 'node-redis'] as const) {
+      const ofClient = variants.filter((v) => v.client === client);
+      const get = median(samples.get(bareGet(client).name)!.map((r) => r.opsPerSecond));
+      const flex = median(
+        samples.get(`rate-limiter-flexible fixed window (${client})`)!.map((r) => r.opsPerSecond),
+      );
+      for (const variant of ofClient) {
+        const list = samples.get(variant.name)!;
+        const opsPerSecond = median(list.map((r) => r.opsPerSecond));
+        const result: LoadResult = {
+          operations: ops,
+          opsPerSecond,
+          p50Ms: median(list.map((r) => r.p50Ms)),
+          p99Ms: median(list.map((r) => r.p99Ms)),
+          cpuMicrosPerOp: median(list.map((r) => r.cpuMicrosPerOp)),
+        };
+        results.set(`${keys}|${variant.name}`, result);
+        rows.push([
+          variant.name,
+          opsPerSecond,
+          result.p50Ms,
+          result.p99Ms,
+          result.cpuMicrosPerOp,
+          `${(opsPerSecond / get).toFixed(2)}×`,
+          `${(opsPerSecond / flex).toFixed(2)}×`,
+        ]);
+      }
+    }
+    printTable(['variant', 'decisions/s', 'p50 ms', 'p99 ms', 'CPU µs/op', 'vs GET', 'vs rlflx'], rows);
+  }
+
+  // Commands per decision from the server's view.
+  const counter = new CommandCounter(host, port);
+  await counter.start();
+  console.log('\nCommands per decision (commands Redis executed per call, from MONITOR; sequential calls)');
+  const trips: [string, number][] = [];
+  for (const variant of variants) trips.push([variant.name, await counter.perCall(variant.make('many'))]);
+  printTable(['variant', 'commands per decision'], trips);
+  counter.stop();
+
+  // Memory per limiter key.
+  console.log('\nMEMORY USAGE of one limiter key (bytes, SAMPLES 0; limit 100 per 60 s)');
+  const memoryRows: (string | number)[][] = [];
+  for (const algorithm of ALGORITHMS) {
+    const prefix = `mem:${run}:`;
+    const limiter = createRateLimiter(overIoredis, {
+      name: 'mem',
+      prefix,
+      algorithm,
+      limit: 100,
+      windowMs: WINDOW_MS,
+    });
+    const code = {
+      'fixed-window': 'fw',
+      'sliding-window': 'sw',
+      'sliding-log': 'sl',
+      'token-bucket': 'tb',
+      gcra: 'gcra',
+    }[algorithm];
+    const row: (string | number)[] = [`@redisotel/ratelimit ${algorithm}`];
+    for (const admitted of [10, 100]) {
+      const key = `user-${algorithm}-${admitted}`;
+      for (let i = 0; i < admitted; i++) await limiter.consume(key);
+      row.push(
+        Number(
+          await ioredis.call('MEMORY', 'USAGE', `${prefix}{${key}}:${code}:${WINDOW_MS}`, 'SAMPLES', '0'),
+        ),
+      );
+    }
+    memoryRows.push(row);
+  }
+  {
+    const limiter = new RateLimiterRedis({
+      storeClient: ioredis,
+      points: 100,
+      duration: 60,
+      keyPrefix: `memflx:${run}`,
+    });
+    const row: (string | number)[] = ['rate-limiter-flexible fixed window'];
+    for (const admitted of [10, 100]) {
+      const key = `user-${admitted}`;
+      for (let i = 0; i < admitted; i++) await limiter.consume(key);
+      row.push(Number(await ioredis.call('MEMORY', 'USAGE', `memflx:${run}:${key}`, 'SAMPLES', '0')));
+    }
+    memoryRows.push(row);
+  }
+  printTable(['limiter', 'after 10 admissions', 'after 100 admissions'], memoryRows);
+
+  // Targets of issue 4.
+  const ratio = (keys: 'one' | 'many', name: string, base: string) =>
+    results.get(`${keys}|${name}`)!.opsPerSecond / results.get(`${keys}|${base}`)!.opsPerSecond;
+  console.log('\nTargets (ioredis 6, concurrency 64; 1 key / 10,000 keys)');
+  const targetRows: (string | number)[][] = [];
+  for (const algorithm of ALGORITHMS) {
+    const name = `@redisotel/ratelimit ${algorithm} (ioredis)`;
+    const flexName = 'rate-limiter-flexible fixed window (ioredis)';
+    const need = algorithm === 'fixed-window' ? 1 : 0.9;
+    const vsFlex = (['one', 'many'] as const).map((k) => ratio(k, name, flexName));
+    targetRows.push([
+      `${algorithm} ≥ ${need.toFixed(2)} × rate-limiter-flexible`,
+      vsFlex.map((r) => `${r.toFixed(2)}×`).join(' / '),
+      vsFlex.every((r) => r >= need) ? 'met' : 'MISSED',
+    ]);
+    if (O1_ALGORITHMS.has(algorithm)) {
+      const vsGet = (['one', 'many'] as const).map((k) => ratio(k, name, 'bare GET (ioredis)'));
+      targetRows.push([
+        `${algorithm} ≥ 0.80 × bare GET`,
+        vsGet.map((r) => `${r.toFixed(2)}×`).join(' / '),
+        vsGet.every((r) => r >= 0.8) ? 'met' : 'MISSED',
+      ]);
+    }
+  }
+  const flexVsGet = (['one', 'many'] as const).map((k) =>
+    ratio(k, 'rate-limiter-flexible fixed window (ioredis)', 'bare GET (ioredis)'),
+  );
+  targetRows.push([
+    '(reference) rate-limiter-flexible vs bare GET',
+    flexVsGet.map((r) => `${r.toFixed(2)}×`).join(' / '),
+    '',
+  ]);
+  printTable(['target', 'measured', ''], targetRows);
+
+  await overIoredis.subscriber().close();
+  await overNodeRedis.subscriber().close();
+  ioredis.disconnect();
+  await nodeRedis.close();
+  await server.stop();
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
