@@ -198,10 +198,19 @@ export class IoredisDriver implements RedisDriver {
       throw toRedisotelError(error, 'ROLE', this.#ended());
     }
     const nodes: RedisNode[] = [];
-    const master = this.#socketPeer(redis);
-    if (master?.port !== undefined)
-      nodes.push({ address: master.address, port: master.port, role: 'master' });
-    const replicas = Array.isArray(role) && Array.isArray(role[2]) ? (role[2] as unknown[]) : [];
+    const connected = this.#socketPeer(redis);
+    if (Array.isArray(role) && role[0] === 'slave') {
+      // `role: 'slave'` clients: ROLE names the master; the connected node is a replica.
+      const port = Number(role[2]);
+      if (typeof role[1] === 'string' && Number.isFinite(port))
+        nodes.push({ address: role[1], port, role: 'master' });
+      if (connected?.port !== undefined)
+        nodes.push({ address: connected.address, port: connected.port, role: 'replica' });
+    } else if (connected?.port !== undefined) {
+      nodes.push({ address: connected.address, port: connected.port, role: 'master' });
+    }
+    const replicas =
+      Array.isArray(role) && role[0] === 'master' && Array.isArray(role[2]) ? (role[2] as unknown[]) : [];
     for (const replica of replicas) {
       if (!Array.isArray(replica)) continue;
       const port = Number(replica[1]);
@@ -341,6 +350,10 @@ export class IoredisDriver implements RedisDriver {
     if (target !== undefined) return nodeEndpoint(target.redis);
     const key = command.keys?.[0];
     if (key === undefined) return undefined;
+    // With `scaleReads` other than 'master', ioredis may send read commands to any node of the slot:
+    // which one served is not observable, so no peer rather than a wrong one.
+    const scaleReads = cluster.options.scaleReads;
+    if (scaleReads !== undefined && scaleReads !== 'master') return undefined;
     const owner = cluster.slots[keySlot(key as RedisArgument)]?.[0];
     return owner === undefined ? undefined : splitNodeKey(owner);
   }

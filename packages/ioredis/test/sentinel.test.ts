@@ -66,6 +66,26 @@ describe.each(MODULES)('fromIoredis sentinel ($name)', ({ Redis: RedisClass, maj
     );
   });
 
+  it('enumerates nodes from a client connected to a replica (role: slave)', async () => {
+    const replicaClient = new RedisClass({
+      sentinels: deployment.sentinels.map((sentinel) => ({ host: sentinel.host, port: sentinel.port })),
+      name: deployment.masterName,
+      role: 'slave',
+      lazyConnect: true,
+    });
+    replicaClient.on('error', () => {});
+    try {
+      await replicaClient.connect();
+      const nodes = await fromIoredis(replicaClient).nodes();
+      expect(nodes.find((node) => node.role === 'master')?.port).toBe(deployment.master.port);
+      expect(nodes.filter((node) => node.role === 'replica').map((node) => node.port)).not.toContain(
+        deployment.master.port,
+      );
+    } finally {
+      replicaClient.disconnect();
+    }
+  });
+
   it('resumes against the new master after a failover and reports it as peer', async () => {
     const p = prefix();
     peers.length = 0;
