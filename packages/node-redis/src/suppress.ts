@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import * as diagnostics from 'node:diagnostics_channel';
 import { isChannelTracingSuppressed, runWithoutChannelTracing } from '@redisotel/core-hooks';
 
 /**
@@ -12,6 +13,9 @@ const globals = globalThis as unknown as Record<symbol, AsyncLocalStorage<true> 
 globals[SCOPE_KEY] ??= new AsyncLocalStorage<true>();
 const adapterScope: AsyncLocalStorage<true> = globals[SCOPE_KEY];
 
+const commandStart = diagnostics.channel('tracing:node-redis:command:start');
+const batchStart = diagnostics.channel('tracing:node-redis:batch:start');
+
 /**
  * Run one send of the adapter so that `instrumentNodeRedis` on the same client skips it (the
  * `RedisLike` telemetry hook records it already). `async`: also covers events published after an
@@ -19,6 +23,9 @@ const adapterScope: AsyncLocalStorage<true> = globals[SCOPE_KEY];
  * @internal
  */
 export function suppressChannelTracing<T>(fn: () => T, async = false): T {
+  // Nobody listens to node-redis' command events (no instrumentNodeRedis): nothing to mark. A cheap
+  // check that keeps the adapter's cost near zero on the common path.
+  if (!commandStart.hasSubscribers && !batchStart.hasSubscribers) return fn();
   return async ? adapterScope.run(true, runWithoutChannelTracing, fn) : runWithoutChannelTracing(fn);
 }
 
