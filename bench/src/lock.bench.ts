@@ -30,7 +30,8 @@ const handoffs = Number(process.env.BENCH_HANDOFFS ?? 1_000);
 const TTL_MS = 10_000;
 
 const RELEASE_SOURCE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-const RELEASE_SHA = defineScript({ name: 'release', source: RELEASE_SOURCE }).sha1;
+const RELEASE_SCRIPT = defineScript({ name: 'release', source: RELEASE_SOURCE });
+const RELEASE_SHA = RELEASE_SCRIPT.sha1;
 
 type NodeRedisClient = ReturnType<typeof createClient>;
 
@@ -58,6 +59,20 @@ function uncontendedVariants(c: Clients): [string, Cycle][] {
         const key = `hand:${resource}`;
         if ((await c.ioredis.set(key, t, 'PX', TTL_MS, 'NX')) !== 'OK') throw new Error('not acquired');
         await c.ioredis.evalsha(RELEASE_SHA, 1, key, t);
+      },
+    ],
+    [
+      'hand-written, same 2 commands through fromIoredis',
+      async (resource) => {
+        const t = token();
+        const key = `hand-rl:${resource}`;
+        const reply = await c.fromIoredis.send({
+          name: 'SET',
+          args: [key, t, 'PX', TTL_MS, 'NX'],
+          keys: [0],
+        });
+        if (reply !== 'OK') throw new Error('not acquired');
+        await c.fromIoredis.runScript(RELEASE_SCRIPT, [key], [t]);
       },
     ],
     [

@@ -106,12 +106,16 @@ class LockEngine implements Lock {
     let wake: WakeUpHandle | undefined;
     let wakeTried = !options.wakeUp;
     let outcome = 'error' as AcquireOutcome;
+    let woken = false;
     const loop = async (): Promise<HeldLease> => {
       for (;;) {
         if (signal?.aborted) {
           outcome = 'aborted';
+          // A release woke this waiter but it gives up: let the next waiter have the wake-up.
+          if (woken) wake?.forward();
           throw abortError(signal);
         }
+        woken = false;
         const generation = wake?.generation ?? 0;
         attempts++;
         const result = await this.#attempt(
@@ -152,6 +156,7 @@ class LockEngine implements Lock {
           outcome = 'aborted';
           throw abortError(signal!);
         }
+        woken = waited === 'woken';
       }
     };
     try {

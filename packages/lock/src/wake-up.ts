@@ -94,6 +94,8 @@ export interface WakeUpHandle {
     ms: number,
     signal: AbortSignal | undefined,
   ): Promise<'woken' | 'timeout' | 'aborted'>;
+  /** Pass a wake-up this waiter received but will not use (it gave up) to the next waiter. */
+  forward(): void;
   /** Stop waiting on this channel. Idempotent. */
   leave(): void;
 }
@@ -163,6 +165,10 @@ export async function joinWakeUps(
         joined.listeners.add(onWake);
         signal?.addEventListener('abort', onAbort, { once: true });
       });
+    },
+    forward() {
+      const first = joined.listeners.values().next();
+      if (!first.done) first.value();
     },
     leave,
   };
