@@ -61,7 +61,8 @@ type Handlers<T> = {
 };
 
 const TOKEN = Symbol('redisotel.token');
-type Traced = { [TOKEN]?: OperationToken | undefined };
+const COUNTED = Symbol('redisotel.counted');
+type Traced = { [TOKEN]?: OperationToken | undefined; [COUNTED]?: boolean };
 
 /**
  * Application-level instrumentation: record every command your code sends through its own node-redis
@@ -113,6 +114,22 @@ export function instrumentNodeRedis(
   const openPipelines = new Map<string, OperationToken | undefined>();
   const respond = typeof telemetryOptions.responseHook === 'function';
 
+  // Operations of this client awaiting their reply, per node-redis connection: a connection with one
+  // is `used`, a ready one without is `idle` (db.client.connection.count).
+  const inFlight = new Map<string, number>();
+  const track = (context: { clientId: string } & Traced) => {
+    context[COUNTED] = true;
+    inFlight.set(context.clientId, (inFlight.get(context.clientId) ?? 0) + 1);
+  };
+  const untrack = (context: { clientId: string } & Traced) => {
+    if (context[COUNTED] !== true) return;
+    context[COUNTED] = false;
+    const left = (inFlight.get(context.clientId) ?? 1) - 1;
+    if (left <= 0) inFlight.delete(context.clientId);
+    else inFlight.set(context.clientId, left);
+  };
+  const stopCounting = recorder.observeConnections(() => connectionCounts(handle, inFlight));
+
   const commandHandlers: Handlers<CommandContext & Traced> = {
     start(context) {
       if (isSuppressed() || !belongs(context)) return;
@@ -128,6 +145,7 @@ export function instrumentNodeRedis(
         });
         return;
       }
+      track(context);
       context[TOKEN] = recorder.startCommand({
         operation: context.command,
         args: context.args.slice(1),
@@ -138,6 +156,7 @@ export function instrumentNodeRedis(
     end() {},
     asyncStart() {},
     asyncEnd(context) {
+      untrack(context);
       const token = context[TOKEN];
       if (token === undefined) return;
       context[TOKEN] = undefined;
@@ -154,6 +173,7 @@ export function instrumentNodeRedis(
       }
     },
     error(context) {
+      untrack(context);
       const token = context[TOKEN];
       if (token === undefined) return;
       context[TOKEN] = undefined;
@@ -164,6 +184,7 @@ export function instrumentNodeRedis(
   const batchHandlers: Handlers<BatchContext & Traced> = {
     start(context) {
       if (isSuppressed() || !belongs(context)) return;
+      track(context);
       const token = recorder.startBatch({
         atomic: context.batchMode === 'MULTI',
         size: context.batchSize,
@@ -178,6 +199,7 @@ export function instrumentNodeRedis(
     },
     asyncStart() {},
     asyncEnd(context) {
+      untrack(context);
       const token = context[TOKEN];
       if (token === undefined) return;
       context[TOKEN] = undefined;
@@ -190,6 +212,7 @@ export function instrumentNodeRedis(
       });
     },
     error(context) {
+      untrack(context);
       const token = context[TOKEN];
       if (token === undefined) return;
       context[TOKEN] = undefined;
@@ -251,9 +274,56 @@ export function instrumentNodeRedis(
       batchChannel.unsubscribe(batchHandlers as never);
       connectChannel.unsubscribe(connectHandlers as never);
       diagnostics.unsubscribe(CHANNELS.error, onError);
+      stopCounting();
       openPipelines.clear();
+      inFlight.clear();
     },
   };
+}
+
+/**
+ * `db.client.connection.count` by state: the ready connections of the client (a cluster's node and
+ * pub/sub connections; a sentinel's, whose node clients are private, as one), `used` while an operation
+ * recorded here awaits its reply on it, else `idle`.
+ */
+function connectionCounts(
+  handle: ClientHandle,
+  inFlight: ReadonlyMap<string, number>,
+): { idle: number; used: number } {
+  let idle = 0;
+  let used = 0;
+  const count = (ready: boolean, busy: boolean) => {
+    if (!ready) return;
+    if (busy) used++;
+    else idle++;
+  };
+  switch (handle.kind) {
+    case 'standalone': {
+      const id = handle.client._clientId;
+      count(handle.client.isReady, id !== undefined && inFlight.has(id));
+      break;
+    }
+    case 'cluster': {
+      type NodeClient = { _clientId?: string; isReady?: boolean };
+      const seen = new Set<NodeClient>();
+      const visit = (client: NodeClient | undefined) => {
+        if (client === undefined || seen.has(client)) return;
+        seen.add(client);
+        count(client.isReady === true, client._clientId !== undefined && inFlight.has(client._clientId));
+      };
+      type WithClients = { client?: NodeClient; pubSub?: { client?: NodeClient } };
+      for (const node of [...handle.client.masters, ...handle.client.replicas] as WithClients[]) {
+        visit(node.client);
+        visit(node.pubSub?.client);
+      }
+      visit((handle.client as unknown as { pubSubNode?: WithClients }).pubSubNode?.client);
+      break;
+    }
+    case 'sentinel':
+      count(handle.client.isReady, inFlight.size > 0);
+      break;
+  }
+  return { idle, used };
 }
 
 function peerOf(context: { serverAddress: string; serverPort: number | undefined }): Endpoint {

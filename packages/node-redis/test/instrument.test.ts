@@ -90,6 +90,25 @@ describe.each(MODULES)('instrumentNodeRedis standalone ($name)', ({ lib }) => {
     for (const point of points) expect(JSON.stringify(point.attributes)).not.toContain(p);
   });
 
+  it('reports the client connection in db.client.connection.count while enabled', async () => {
+    capture = createCapture();
+    const instrumentation = instrumentNodeRedis(client, {
+      tracerProvider: capture.tracerProvider,
+      meterProvider: capture.meterProvider,
+    });
+    try {
+      await client.get(`${p}k`);
+      const data = await capture.metric('db.client.connection.count');
+      const points = (data?.dataPoints ?? []) as { attributes: Record<string, unknown>; value: number }[];
+      const idle = points.find((point) => point.attributes['db.client.connection.state'] === 'idle');
+      const used = points.find((point) => point.attributes['db.client.connection.state'] === 'used');
+      expect(idle?.value).toBe(1);
+      expect(used?.value ?? 0).toBe(0);
+    } finally {
+      instrumentation.disable();
+    }
+  });
+
   it('records a pipeline and a MULTI as one span each (per-command spans only when asked)', async () => {
     capture = createCapture();
     const instrumentation = instrumentNodeRedis(client, {
