@@ -6,10 +6,11 @@ import { CLIENTS, type ConnectedClient, connectClient, sleep, uniquePrefix, wait
 
 /** Reject if `promise` has not settled within `ms`: a generous bound proving "never hangs", not a measure. */
 function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms)),
-  ]);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<T>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 describe.each(CLIENTS)('Redis stopped mid-run ($name)', (client) => {
