@@ -10,6 +10,7 @@ import {
   type RedisDriver,
   type RedisLike,
   type RedisReply,
+  RedisReplyError,
   type RedisSubscriber,
 } from '@redisotel/core-hooks';
 import { type ConnectionSend, runChain } from './batch.js';
@@ -111,13 +112,8 @@ function createNodeRedisDriver(
               info.atomic,
             );
           }
-          case 'cluster': {
-            const cluster = handle.client;
-            const node = await clusterNodeFor(cluster, commands);
-            const connection: ConnectionSend = (args, options) =>
-              suppressChannelTracing(() => node.sendCommand(args, options), true);
-            return await runChain(connection, commands, info.atomic);
-          }
+          case 'cluster':
+            return await clusterBatch(handle.client, commands, info.atomic);
           case 'sentinel':
             return await handle.client.use((lease) =>
               runChain(
@@ -216,16 +212,62 @@ function sendFor(handle: ClientHandle, useProxies: boolean): (command: RedisComm
   }
 }
 
-/** The connection of the master that owns the batch's slot (any master for a keyless batch). */
-async function clusterNodeFor(cluster: NodeRedisCluster, commands: readonly RedisCommand[]) {
-  let key: RedisArgument | undefined;
+/**
+ * A batch on the master of its slot. node-redis does not follow redirections inside a chain, so when
+ * the slot moved (a failover, a resharding) and Redis answered `MOVED`/`ASK` for the whole batch —
+ * nothing of it ran — one keyed command goes through the cluster client (which follows the redirection
+ * and refreshes its slot map) and the batch runs once more on the new owner.
+ */
+async function clusterBatch(
+  cluster: NodeRedisCluster,
+  commands: readonly RedisCommand[],
+  atomic: boolean,
+): Promise<BatchResult[]> {
+  const run = async () => {
+    const node = await clusterNodeFor(cluster, commands);
+    const connection: ConnectionSend = (args, options) =>
+      suppressChannelTracing(() => node.sendCommand(args, options), true);
+    return runChain(connection, commands, atomic);
+  };
+  let redirected: boolean;
+  try {
+    const results = await run();
+    redirected = !atomic && results.every((result) => !result.ok && isRedirection(result.error));
+    if (!redirected) return results;
+  } catch (error) {
+    redirected =
+      atomic &&
+      RedisReplyError.isInstance(error) &&
+      error.prefix === 'EXECABORT' &&
+      isRedirection(error.cause);
+    if (!redirected) throw error;
+  }
+  const key = firstKeyOf(commands);
+  if (key !== undefined) {
+    const keyArg = typeof key === 'number' ? String(key) : key;
+    await suppressChannelTracing(
+      () => cluster.sendCommand(keyArg, false, ['EXISTS', keyArg], { typeMapping: TEXT_MAPPING }),
+      true,
+    );
+  }
+  return run();
+}
+
+function isRedirection(error: unknown): boolean {
+  return RedisReplyError.isInstance(error) && (error.prefix === 'MOVED' || error.prefix === 'ASK');
+}
+
+function firstKeyOf(commands: readonly RedisCommand[]): RedisArgument | undefined {
   for (const command of commands) {
     const index = command.keys?.[0];
-    if (index !== undefined && command.args[index] !== undefined) {
-      key = command.args[index];
-      break;
-    }
+    if (index !== undefined && command.args[index] !== undefined) return command.args[index];
   }
+  return undefined;
+}
+
+/** The connection of the master that owns the batch's slot (any master for a keyless batch). */
+async function clusterNodeFor(cluster: NodeRedisCluster, commands: readonly RedisCommand[]) {
+  const key = firstKeyOf(commands);
   const master =
     key === undefined
       ? cluster.masters[Math.floor(Math.random() * cluster.masters.length)]
