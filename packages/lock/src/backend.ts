@@ -1,4 +1,4 @@
-import { type RedisLike, RedisotelError, type RedisReply } from '@redisotel/core-hooks';
+import { type RedisLike, RedisotelError, type RedisReply, type RedisScript } from '@redisotel/core-hooks';
 import type { AcquireReply, Backend } from './internal-types.js';
 import {
   LOCK_ACQUIRE,
@@ -31,52 +31,93 @@ export interface ResourceKeys {
   readonly channel: string;
 }
 
+/** The scripts of one kind (lock or semaphore), picked once. */
+interface ScriptSet {
+  readonly acquire: RedisScript;
+  readonly extend: RedisScript;
+  readonly release: RedisScript;
+}
+
+const LOCK_SCRIPTS: ScriptSet = { acquire: LOCK_ACQUIRE, extend: LOCK_EXTEND, release: LOCK_RELEASE };
+const SEMAPHORE_SCRIPTS: ScriptSet = {
+  acquire: SEMAPHORE_ACQUIRE,
+  extend: SEMAPHORE_EXTEND,
+  release: SEMAPHORE_RELEASE,
+};
+
+function parseAcquire(reply: RedisReply): AcquireReply {
+  const [acquired, a, b] = integers(reply, 3, 'acquire') as [number, number, number];
+  if (acquired === 1) return { acquired: true, fencingToken: a, expiresAt: b };
+  // PTTL: -2 the key vanished meanwhile (retry now), -1 a key without expiry (no bound known).
+  return { acquired: false, retryInMs: a === -2 ? 0 : a };
+}
+
+function parseRelease(reply: RedisReply): boolean {
+  return integer(reply, 'release') === 1;
+}
+
 /**
  * The scripts of a lock (`limit` undefined) or a semaphore on one resource. Release notifications use
  * sharded pub/sub (SPUBLISH, same slot as the key) where the adapter supports it, else PUBLISH.
+ * A class: locks are often created per request, and its methods live on the prototype.
  */
+class ScriptBackend implements Backend {
+  readonly channel: string;
+  readonly sharded: boolean;
+  readonly #redis: RedisLike;
+  readonly #scripts: ScriptSet;
+  readonly #acquireKeys: readonly string[];
+  readonly #mainKey: readonly string[];
+  readonly #limit: number | undefined;
+  readonly #notify: string;
+
+  constructor(redis: RedisLike, keys: ResourceKeys, limit: number | undefined, wakeUp: boolean) {
+    this.#redis = redis;
+    this.channel = keys.channel;
+    this.sharded = redis.describe().capabilities.shardedPubSub === true;
+    this.#notify = wakeUp ? (this.sharded ? '1' : '0') : '';
+    this.#limit = limit;
+    this.#scripts = limit === undefined ? LOCK_SCRIPTS : SEMAPHORE_SCRIPTS;
+    this.#acquireKeys = [keys.main, keys.fence];
+    this.#mainKey = [keys.main];
+  }
+
+  acquire(token: string, ttlMs: number, timeoutMs: number): Promise<AcquireReply> {
+    const args = this.#limit === undefined ? [token, ttlMs] : [token, ttlMs, this.#limit];
+    return this.#redis
+      .runScript(this.#scripts.acquire, this.#acquireKeys, args, { timeoutMs })
+      .then(parseAcquire);
+  }
+
+  async extend(
+    token: string,
+    ttlMs: number,
+    timeoutMs: number | undefined,
+  ): Promise<{ extended: boolean; expiresAt: number }> {
+    const reply = await this.#redis.runScript(
+      this.#scripts.extend,
+      this.#mainKey,
+      [token, ttlMs],
+      timeoutMs === undefined ? undefined : { timeoutMs },
+    );
+    const [extended, at] = integers(reply, 2, 'extend') as [number, number];
+    return { extended: extended === 1, expiresAt: at };
+  }
+
+  release(token: string, timeoutMs: number): Promise<boolean> {
+    // After ttlMs the lease expires on its own: waiting longer for Redis is pointless.
+    return this.#redis
+      .runScript(this.#scripts.release, this.#mainKey, [token, this.channel, this.#notify], { timeoutMs })
+      .then(parseRelease);
+  }
+}
+
+/** The Redis side of a lock (`limit` undefined) or a semaphore on one resource. */
 export function createBackend(
   redis: RedisLike,
   keys: ResourceKeys,
   limit: number | undefined,
   wakeUp: boolean,
 ): Backend {
-  const sharded = redis.describe().capabilities.shardedPubSub === true;
-  const notify = wakeUp ? (sharded ? '1' : '0') : '';
-  const semaphore = limit !== undefined;
-  const acquireScript = semaphore ? SEMAPHORE_ACQUIRE : LOCK_ACQUIRE;
-  const extendScript = semaphore ? SEMAPHORE_EXTEND : LOCK_EXTEND;
-  const releaseScript = semaphore ? SEMAPHORE_RELEASE : LOCK_RELEASE;
-  const acquireKeys = [keys.main, keys.fence];
-  const mainKey = [keys.main];
-  return {
-    channel: keys.channel,
-    sharded,
-    acquire(token, ttlMs, timeoutMs): Promise<AcquireReply> {
-      const args = semaphore ? [token, ttlMs, limit!] : [token, ttlMs];
-      return redis.runScript(acquireScript, acquireKeys, args, { timeoutMs }).then((reply) => {
-        const [acquired, a, b] = integers(reply, 3, acquireScript.name) as [number, number, number];
-        if (acquired === 1) return { acquired: true, fencingToken: a, expiresAt: b };
-        // PTTL: -2 the key vanished meanwhile (retry now), -1 a key without expiry (no bound known).
-        return { acquired: false, retryInMs: a === -2 ? 0 : a };
-      });
-    },
-    async extend(token, ttlMs, timeoutMs) {
-      const reply = await redis.runScript(
-        extendScript,
-        mainKey,
-        [token, ttlMs],
-        timeoutMs === undefined ? undefined : { timeoutMs },
-      );
-      const [extended, at] = integers(reply, 2, extendScript.name) as [number, number];
-      return { extended: extended === 1, expiresAt: at };
-    },
-    async release(token, timeoutMs) {
-      // After ttlMs the lease expires on its own: waiting longer for Redis is pointless.
-      const reply = await redis.runScript(releaseScript, mainKey, [token, keys.channel, notify], {
-        timeoutMs,
-      });
-      return integer(reply, releaseScript.name) === 1;
-    },
-  };
+  return new ScriptBackend(redis, keys, limit, wakeUp);
 }

@@ -41,6 +41,7 @@ export function recordError(span: Span, error: unknown): void {
 
 /** The span attributes every span of one lock carries (computed once per lock). */
 export function spanAttributes(ctx: Omit<LeaseContext, 'spanAttributes'>): Attributes {
+  if (!ctx.options.recordResource) return ctx.telemetry.baseAttributes;
   const attributes: Attributes = { ...ctx.telemetry.baseAttributes };
   if (ctx.options.recordResource) attributes[ATTR_LOCK_RESOURCE] = ctx.resource;
   return Object.freeze(attributes);
@@ -52,6 +53,10 @@ export function spanAttributes(ctx: Omit<LeaseContext, 'spanAttributes'>): Attri
  */
 export function inSpan<T>(span: Span, fn: () => T): T {
   return span.isRecording() ? context.with(trace.setSpan(context.active(), span), fn) : fn();
+}
+
+function onLeaseTimer(lease: HeldLease): void {
+  lease.onTimer();
 }
 
 /** A held lease: extension timers, loss detection and release. */
@@ -129,11 +134,12 @@ export class HeldLease implements Lease {
       clearTimeout(this.#timer);
     }
     this.#timerDue = due;
-    this.#timer = setTimeout(this.#onTimer, Math.max(0, due - performance.now()));
+    this.#timer = setTimeout(onLeaseTimer, Math.max(0, due - performance.now()), this);
     this.#timer.unref();
   }
 
-  readonly #onTimer = (): void => {
+  /** @internal The lease timer fired (see {@link onLeaseTimer}). */
+  onTimer(): void {
     this.#timer = undefined;
     this.#timerDue = Number.POSITIVE_INFINITY;
     if (this.#state !== 'held') return;
@@ -145,7 +151,7 @@ export class HeldLease implements Lease {
     }
     if (this.#autoExtend && !this.#extending && now >= this.#nextExtendAt) this.#autoExtendNow();
     this.#arm();
-  };
+  }
 
   #autoExtendNow(): void {
     this.#extending = true;
