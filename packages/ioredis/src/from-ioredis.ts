@@ -35,9 +35,9 @@ import type {
   IoredisRedis,
 } from './internal-types.js';
 import { normalizeReply } from './reply.js';
+import { dialObserved, noteUntracedWrite, socketBaselines } from './shared-state.js';
 import { IoredisSubscriber } from './subscriber.js';
 import type { FromIoredisOptions, IoredisClient } from './types.js';
-import { noteUntracedWrite, socketBaselines } from './write-baseline.js';
 
 type Peer = { address: string; port?: number };
 type Dial = (info: DialInfo, connected: Promise<void>) => void;
@@ -393,6 +393,7 @@ export class IoredisDriver implements RedisDriver {
     const dial = this.#dial;
     if (dial === undefined || this.#watched.has(connection)) return;
     this.#watched.add(connection);
+    dialObserved.add(connection);
     const sentinel = Array.isArray(connection.options.sentinels) && connection.options.sentinels.length > 0;
     let lastMaster: Peer | undefined;
     connection.on('ready', () => {

@@ -20,8 +20,8 @@ import {
 import { isReplyError, toRedisotelError } from './errors.js';
 import type { IoredisCluster, IoredisRedis } from './internal-types.js';
 import { normalizeReply } from './reply.js';
+import { dialObserved, socketBaselines } from './shared-state.js';
 import type { InstrumentIoredisOptions, IoredisClient, IoredisInstrumentation } from './types.js';
-import { socketBaselines } from './write-baseline.js';
 
 /** The context ioredis publishes on `ioredis:command` (built/tracing.d.ts `CommandTraceContext`). */
 interface CommandContext {
@@ -226,6 +226,11 @@ class Instrumentation {
     batches.subscribe(batchHandlers);
     connects.subscribe(connectHandlers);
     socketBaselines.active++;
+    // What was written before now is not ours to classify: start every known socket's count here.
+    for (const connection of this.#connections()) {
+      if (connection.stream !== undefined)
+        this.#baseline.set(connection.stream, connection.stream.bytesWritten);
+    }
     const stopCounting = this.#recorder.observeConnections(() => this.#connectionCounts());
     let enabled = true;
     return {
@@ -245,11 +250,14 @@ class Instrumentation {
    * `db.client.connection.count`: the client's ready connections (a cluster's node connections), `used`
    * while replies are awaited on them (ioredis' internal `commandQueue`), else `idle`.
    */
+  #connections(): IoredisRedis[] {
+    return this.#kind === 'cluster'
+      ? (this.#client as IoredisCluster).nodes('all')
+      : [this.#client as IoredisRedis];
+  }
+
   #connectionCounts(): { idle: number; used: number } {
-    const connections =
-      this.#kind === 'cluster'
-        ? (this.#client as IoredisCluster).nodes('all')
-        : [this.#client as IoredisRedis];
+    const connections = this.#connections();
     let idle = 0;
     let used = 0;
     for (const connection of connections) {
@@ -284,9 +292,12 @@ class Instrumentation {
     // The connection handshake (HELLO, AUTH, SELECT, CLIENT SETNAME, the INFO ready check) runs
     // before the connection is `ready`; the application's commands only once it is.
     if (connection.status !== 'ready') return false;
-    // The cluster's periodic slot refresh runs on a duplicate of a node: not the application's.
-    if (this.#kind === 'cluster' && message.command === 'cluster' && /^slots$/i.test(message.args[0] ?? ''))
-      return false;
+    if (this.#kind === 'cluster') {
+      // The periodic slot refresh (on a duplicate of a node) and the READONLY a replica connection
+      // sends once ready are the cluster's own commands, not the application's.
+      if (message.command === 'cluster' && /^slots$/i.test(message.args[0] ?? '')) return false;
+      if (message.command === 'readonly' && message.args.length === 0) return false;
+    }
     return true;
   }
 
@@ -333,6 +344,14 @@ class Instrumentation {
     let membersSocket: Socket | undefined;
     const closeGroup = (closing: Seen | undefined) => {
       if (closing !== undefined) members.push(closing);
+      else if (members.length > 0 && membersSocket !== undefined && members[0]!.bytes > 0) {
+        // Commands that show no write on our (ready, so written-to) socket and that no write closes
+        // were not written by our client: another client's with the same address (its connection
+        // handshake, say). Not ours. (A socket whose counter stays 0 gives no such evidence.)
+        for (const member of members) this.#seen.delete(member.context);
+        members = [];
+        return;
+      }
       if (members.length === 1) this.#startSingle(members[0]!);
       else if (members.length > 1) this.#startPipeline(members);
       members = [];
@@ -519,7 +538,10 @@ class Instrumentation {
 
   #connectStart(message: ConnectContext): void {
     if (!this.#recorder.isRecording()) return;
-    if (this.#connectionFor(message.serverAddress, message.serverPort) === undefined) return;
+    const connection = this.#connectionFor(message.serverAddress, message.serverPort);
+    // Not another client's (ours is not connected while it connects), and not one whose dials a
+    // fromIoredis RedisLike already records.
+    if (connection === undefined || connection.status === 'ready' || dialObserved.has(connection)) return;
     const endpoint =
       this.#kind === 'cluster'
         ? { address: message.serverAddress, port: message.serverPort }

@@ -159,6 +159,20 @@ describe.each(MODULES)('instrumentIoredis ($name)', ({ Redis: RedisClass, Cluste
       }
     });
 
+    it("leaves out another client's commands to the same address", async () => {
+      const twin = new RedisClass({ host: server.host, port: server.port, lazyConnect: true });
+      try {
+        await twin.connect();
+        await twin.ping();
+        await twin.pipeline().ping().ping().exec();
+        await client.echo('mine');
+        await settle();
+        expect(names(tracing.spans())).toEqual(['ECHO']);
+      } finally {
+        twin.disconnect();
+      }
+    });
+
     it('gives exactly one span per operation when combined with fromIoredis, parented to the caller', async () => {
       const p = prefix();
       const redis = fromIoredis(client, { tracerProvider: tracing.provider, metrics: false });
@@ -203,6 +217,20 @@ describe.each(MODULES)('instrumentIoredis ($name)', ({ Redis: RedisClass, Cluste
         expect(names(tracing.spans()).filter((name) => name !== 'connect')).toEqual(['PING']);
       } finally {
         both.disable();
+        lazy.disconnect();
+      }
+    });
+
+    it('records one connect span per connection attempt when combined with fromIoredis', async () => {
+      const lazy = new RedisClass({ host: server.host, port: server.port, lazyConnect: true });
+      try {
+        fromIoredis(lazy, { tracerProvider: tracing.provider, metrics: false });
+        await lazy.connect();
+        await settle();
+        // `instrumentation` (same address) sees the connect event, but fromIoredis already records it;
+        // nor is the new connection's handshake (HELLO, INFO…) taken for the instrumented client's.
+        expect(names(tracing.spans())).toEqual(['connect']);
+      } finally {
         lazy.disconnect();
       }
     });
