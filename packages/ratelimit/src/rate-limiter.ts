@@ -186,7 +186,7 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
   const scriptArgs = (mode: Mode, cost: number): number[] => {
     if (count === 1) {
       const rule = limits[0]!;
-      return [mode, cost, blockDurationMs, 1, rule.limit, rule.windowMs, rule.burst];
+      return [mode, cost, rule.limit, rule.windowMs, rule.burst, blockDurationMs];
     }
     const args: number[] = [mode, cost, blockDurationMs, count];
     for (const value of ruleArgs) args.push(value);
@@ -211,6 +211,14 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
   };
 
   const parseReply = (reply: RedisReply): RawResult => {
+    if (count === 1 && Array.isArray(reply) && reply.length === 2) {
+      // The single-limit fast path: admitted, [remaining, resetAfterMs].
+      return {
+        allowed: true,
+        blocked: 0,
+        limits: [{ remaining: Number(reply[0]), resetAfterMs: Number(reply[1]), retryAfterMs: 0 }],
+      };
+    }
     if (!Array.isArray(reply) || reply.length !== 2 + 3 * count) {
       throw new TypeError(`unexpected reply from the ${script.name} script: ${describeValue(reply)}`);
     }

@@ -2,7 +2,8 @@ import { defineScript, type RedisScript } from '@redisotel/core-hooks';
 import type { RateLimitAlgorithm } from './types.js';
 
 /*
- * One script per algorithm, all with the same calling convention so one TypeScript path runs them:
+ * Two scripts per algorithm: a lean one for limiters with one limit (further down) and a generic one for
+ * several limits, which has this calling convention:
  *
  *   KEYS = [state key of limit 1, …, state key of limit n, block key]
  *   ARGV = [mode, cost, blockMs, n, limit1, windowMs1, burst1, …, limitN, windowMsN, burstN]
@@ -347,14 +348,15 @@ local function report(i)
 end
 `;
 
-// Single-limit scripts: the same convention and reply with n = 1, written out without the generic
-// driver's tables and closures (most limiters have one limit, and every microsecond inside Redis is
-// a microsecond for every client). KEYS = [state, block]; reply = [allowed, blocked, remaining,
-// resetAfterMs, retryAfterMs].
+// Single-limit scripts, written out without the generic driver's tables and closures (most limiters
+// have one limit, and every microsecond inside Redis is a microsecond for every client).
+// KEYS = [state, block]; ARGV = [mode, cost, limit, windowMs, burst, blockMs]. Reply: the generic
+// [allowed, blocked, remaining, resetAfterMs, retryAfterMs], or just [remaining, resetAfterMs] from the
+// fast path of an admitted consume.
 const SINGLE_PRELUDE = `
 local mode = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
-local limit = tonumber(ARGV[5])
+local limit = tonumber(ARGV[3])
 local key = KEYS[1]
 if mode <= 2 then
   local bttl = redis.call('PTTL', KEYS[2])
@@ -377,9 +379,9 @@ local function parse_bucket(v)
   local a = string.find(v, ':', 1, true)
   return tonumber(string.sub(v, 1, a - 1)), tonumber(string.sub(v, a + 1))
 end
-local window = tonumber(ARGV[6])
-local burst = tonumber(ARGV[7])
-local block_ms = tonumber(ARGV[3])
+local window = tonumber(ARGV[4])
+local burst = tonumber(ARGV[5])
+local block_ms = tonumber(ARGV[6])
 local function up(x)
   if x > 0 then return math.max(1, math.ceil(x - 1e-6)) end
   return 0
@@ -400,13 +402,13 @@ if mode == 1 and cost > 0 and cost <= limit then
   local v = redis.call('INCRBY', key, cost)
   local ttl = redis.call('PTTL', key)
   if ttl < 0 then
-    ttl = tonumber(ARGV[6])
+    ttl = tonumber(ARGV[4])
     redis.call('PEXPIRE', key, ttl)
   end
-  if v <= limit then return {1, 0, limit - v, ttl, 0} end
+  if v <= limit then return {limit - v, ttl} end
   v = redis.call('DECRBY', key, cost)
   local blocked = 0
-  local block_ms = tonumber(ARGV[3])
+  local block_ms = tonumber(ARGV[6])
   if block_ms > 0 then
     redis.call('SET', KEYS[2], '1', 'PX', block_ms)
     blocked = 2
@@ -450,12 +452,20 @@ end
 return {1, 0, limit - v, reset, 0}
 `;
 
-const SLIDING_WINDOW_SINGLE = `${SINGLE_HELPERS}
+const SLIDING_WINDOW_SINGLE = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + t[2] / 1000
+local window = tonumber(ARGV[4])
 local cw = math.floor(now / window)
 local v = redis.call('GET', key)
-local sw, c, p = parse_window(v)
+local sw, c, p = nil, 0, 0
+if v then
+  local a = string.find(v, ':', 1, true)
+  local b = string.find(v, ':', a + 1, true)
+  sw = tonumber(string.sub(v, 1, a - 1))
+  c = tonumber(string.sub(v, a + 1, b - 1))
+  p = tonumber(string.sub(v, b + 1))
+end
 if sw == nil then
   c, p = 0, 0
 elseif sw ~= cw then
@@ -464,6 +474,13 @@ elseif sw ~= cw then
 end
 local el = now - cw * window
 local weight = 1 - el / window
+if mode == 1 and cost > 0 and p * weight + c + cost <= limit then
+  c = c + cost
+  local reset = math.max(1, math.ceil(2 * window - el - 1e-6))
+  redis.call('SET', key, string.format('%d:%d:%d', cw, c, p), 'PX', reset)
+  return {math.max(0, math.floor(limit - p * weight - c + 1e-9)), reset}
+end
+${SINGLE_HELPERS}
 local function write()
   if c == 0 and p == 0 then
     if v then redis.call('DEL', key) end
@@ -511,19 +528,26 @@ end
 return {1, 0, math.max(0, math.floor(limit - p * weight - c + 1e-9)), up(reset()), 0}
 `;
 
-const TOKEN_BUCKET_SINGLE = `${SINGLE_HELPERS}
+const TOKEN_BUCKET_SINGLE = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + t[2] / 1000
-local rate = limit / window
+local capacity = tonumber(ARGV[5])
+local rate = limit / tonumber(ARGV[4])
 local v = redis.call('GET', key)
-local tk, u = parse_bucket(v)
-if tk == nil then
-  tk = burst
-else
-  local el = now - u
+local tk = capacity
+if v then
+  local a = string.find(v, ':', 1, true)
+  local el = now - tonumber(string.sub(v, a + 1))
   if el < 0 then el = 0 end
-  tk = math.min(burst, tk + el * rate)
+  tk = math.min(capacity, tonumber(string.sub(v, 1, a - 1)) + el * rate)
 end
+if mode == 1 and cost > 0 and cost <= capacity and tk + 1e-9 >= cost then
+  tk = tk - cost
+  local reset = math.max(1, math.ceil((capacity - tk) / rate - 1e-6))
+  redis.call('SET', key, string.format('%.17g', tk) .. ':' .. string.format('%.17g', now), 'PX', reset)
+  return {math.max(0, math.floor(tk + 1e-9)), reset}
+end
+${SINGLE_HELPERS}
 local function write()
   if tk >= burst then
     if v then redis.call('DEL', key) end
@@ -563,8 +587,8 @@ return {1, 0, math.max(0, math.floor(tk + 1e-9)), up(reset()), 0}
 const GCRA_SINGLE = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + t[2] / 1000
-local T = tonumber(ARGV[6]) / limit
-local tau = tonumber(ARGV[7]) * T
+local T = tonumber(ARGV[4]) / limit
+local tau = tonumber(ARGV[5]) * T
 local v = redis.call('GET', key)
 local tat = tonumber(v)
 if tat == nil or tat < now then tat = now end
@@ -575,7 +599,7 @@ if mode == 1 and cost > 0 and cost * T <= tau then
     redis.call('SET', key, string.format('%.17g', next_tat), 'PX', reset)
     local r = math.floor((tau - (next_tat - now)) / T + 1e-9)
     if r < 0 then r = 0 end
-    return {1, 0, r, reset, 0}
+    return {r, reset}
   end
 end
 ${SINGLE_HELPERS}
