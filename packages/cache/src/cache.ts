@@ -276,12 +276,18 @@ class RedisCache implements Cache {
   /** Subscribe to the channel once (lazily); resolves whether it is ready, within `timeoutMs`. */
   #ensureBus(): Promise<boolean> {
     if (this.#busReady) return Promise.resolve(true);
-    if (this.#closed || !this.#announces) return Promise.resolve(false);
+    const bus = this.#startBus();
+    return bus === undefined ? Promise.resolve(false) : this.#within(bus, this.#options.timeoutMs, false);
+  }
+
+  /** Start subscribing if not done yet (after a failure, not before a second has passed). */
+  #startBus(): Promise<boolean> | undefined {
+    if (this.#closed || !this.#announces) return undefined;
     if (this.#bus === undefined) {
-      if (performance.now() < this.#busRetryAt) return Promise.resolve(false);
+      if (performance.now() < this.#busRetryAt) return undefined;
       this.#bus = this.#subscribe();
     }
-    return this.#within(this.#bus, this.#options.timeoutMs, false);
+    return this.#bus;
   }
 
   async #subscribe(): Promise<boolean> {
@@ -462,9 +468,21 @@ class RedisCache implements Cache {
 
   // ── L1 ──────────────────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * The epoch an L1 fill must still see when it completes, captured before its Redis call: -1 (never
+   * matches) unless the invalidation channel was already subscribed, so no invalidation published after
+   * the call started can be missed. Also starts the subscription (without waiting for it).
+   */
+  #fillEpoch(): number {
+    if (this.#l1 === undefined) return -1;
+    if (this.#busReady) return this.#epoch;
+    this.#startBus();
+    return -1;
+  }
+
   #fillL1(key: string, entry: Decoded, nowUs: number, epoch: number): void {
     const l1 = this.#l1;
-    if (l1 === undefined || !this.#busReady || epoch !== this.#epoch || !entry.fresh) return;
+    if (l1 === undefined || epoch !== this.#epoch || !entry.fresh) return;
     let remainingMs = (entry.createdUs + entry.ttlMs * 1000 - nowUs) / 1000;
     const cap = this.#options.l1?.ttlMs;
     if (cap !== undefined && cap < remainingMs) remainingMs = cap;
@@ -595,8 +613,7 @@ class RedisCache implements Cache {
     const span = this.#telemetry.startSpan(SPAN_GET, key);
     return this.#telemetry.withSpan(span, async () => {
       try {
-        const epoch = this.#epoch;
-        if (l1 !== undefined) await this.#ensureBus();
+        const epoch = this.#fillEpoch();
         let read: ReadOne;
         try {
           read = await this.#readOne(key, '0', '', span);
@@ -651,8 +668,7 @@ class RedisCache implements Cache {
         });
         let redisHits = 0;
         if (pending.length > 0) {
-          const epoch = this.#epoch;
-          if (this.#l1 !== undefined) await this.#ensureBus();
+          const epoch = this.#fillEpoch();
           const pendingKeys = pending.map((i) => keys[i]!);
           const entries: (Decoded | undefined)[] = new Array(pendingKeys.length).fill(undefined);
           const nows: number[] = new Array(pendingKeys.length).fill(0);
@@ -729,7 +745,7 @@ class RedisCache implements Cache {
       announce ? this.#channel : '',
       announce ? this.#message('set', [key]) : '',
     ];
-    const epoch = this.#epoch;
+    const epoch = this.#fillEpoch();
     this.#l1?.delete(key);
     try {
       await this.#call((options) => this.#redis.runScript(WRITE_SCRIPT, keys, args, options));
@@ -738,7 +754,7 @@ class RedisCache implements Cache {
       return false;
     }
     const l1 = this.#l1;
-    if (l1 !== undefined && this.#busReady && epoch === this.#epoch) {
+    if (l1 !== undefined && epoch === this.#epoch) {
       const l1Ttl = this.#options.l1?.ttlMs;
       l1.set(key, {
         value,
@@ -762,7 +778,6 @@ class RedisCache implements Cache {
           span.setAttribute(ATTR_CACHE_STORED, false);
           return false;
         }
-        if (this.#l1 !== undefined) await this.#ensureBus();
         const stored = await this.#store(key, value, call, '', span, 'set');
         span.setAttribute(ATTR_CACHE_STORED, stored);
         return stored;
@@ -798,7 +813,6 @@ class RedisCache implements Cache {
       try {
         const storable = prepared.filter((entry) => this.#storable(entry.value));
         const payloads = storable.map((entry) => this.#serialize(entry.value));
-        if (this.#l1 !== undefined) await this.#ensureBus();
         for (const entry of storable) this.#l1?.delete(entry.key);
         const results = await Promise.all(
           this.#groupBySlot(storable.map((entry) => entry.key)).map(async (group) => {
@@ -1147,8 +1161,9 @@ class RedisCache implements Cache {
     spanContext: Context,
   ): Promise<void> {
     const distributed = this.#options.distributed;
-    const epoch = this.#epoch;
-    if (distributed !== undefined || this.#l1 !== undefined) await this.#ensureBus();
+    // Distributed waits rely on wake-ups: give the subscription a chance (bounded by timeoutMs).
+    if (distributed !== undefined) await this.#ensureBus();
+    const epoch = this.#fillEpoch();
     const token = distributed !== undefined ? randomBytes(12).toString('base64url') : '';
     const deadline = distributed !== undefined ? performance.now() + distributed.waitMs : 0;
     let leaseWaited = false;

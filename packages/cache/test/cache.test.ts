@@ -51,6 +51,12 @@ describe.each(MATRIX)('cache on $name', ({ client, topology }) => {
     return { cache, prefix };
   }
 
+  /** Wait until `cache`'s invalidation channel is subscribed: only then does its L1 fill. */
+  async function l1Ready(cache: Cache): Promise<void> {
+    await cache.set('__warm', 1);
+    await waitUntil(async () => (await countWhile(() => cache.get('__warm'))).operations.length === 0);
+  }
+
   function countWhile<T>(run: () => Promise<T>): Promise<{ result: T; operations: string[] }> {
     seen.length = 0;
     return run().then((result) => ({ result, operations: [...seen] }));
@@ -462,6 +468,7 @@ describe.each(MATRIX)('cache on $name', ({ client, topology }) => {
     const prefix = uniquePrefix('l1');
     const { cache: a } = make({ prefix, l1: true });
     const { cache: b } = make({ prefix });
+    await l1Ready(a);
     await b.set('k', 'v1');
     expect(await a.get('k')).toBe('v1');
     const second = await countWhile(() => a.get('k'));
@@ -470,6 +477,7 @@ describe.each(MATRIX)('cache on $name', ({ client, topology }) => {
     // b has no L1 but shares the prefix: its writes are announced only when it announces, so use an
     // L1 instance as the writer.
     const { cache: c } = make({ prefix, l1: true });
+    await l1Ready(c);
     await c.set('k', 'v2');
     await waitUntil(async () => (await a.get('k')) === 'v2');
     await c.delete('k');
@@ -482,6 +490,7 @@ describe.each(MATRIX)('cache on $name', ({ client, topology }) => {
 
   it('L1 is bounded (least recently used evicted)', async () => {
     const { cache } = make({ l1: { maxEntries: 2 } });
+    await l1Ready(cache);
     await cache.set('a', 1);
     await cache.set('b', 2);
     await cache.set('c', 3);
@@ -491,12 +500,13 @@ describe.each(MATRIX)('cache on $name', ({ client, topology }) => {
       await cache.get('a'),
     ]);
     expect(reads.result).toEqual([2, 3, 1]);
-    expect(reads.operations).toEqual(['EVALSHA']);
+    expect(reads.operations).toEqual(['EVALSHA']); // only 'a' was evicted
   });
 
   if (topology === 'standalone') {
     it('L1 is cleared when the invalidation channel reconnects', async () => {
       const { cache } = make({ l1: true, ttlMs: 600_000 });
+      await l1Ready(cache);
       await cache.set('r', 1);
       expect((await countWhile(() => cache.get('r'))).operations).toEqual([]);
       await connected.redis.send({ name: 'CLIENT', args: ['KILL', 'TYPE', 'pubsub'] });

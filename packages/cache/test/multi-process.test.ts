@@ -100,12 +100,15 @@ describe.each(MATRIX)('across processes on $name', ({ client, topology }) => {
     const key = unique('l1');
     // The reader's own write fills its L1 (a fill racing a foreign invalidation is dropped, so a read
     // right after another process's write may legitimately skip the L1).
-    await reader.request({ type: 'set', key, value: 'v1' });
-    expect(await reader.request({ type: 'get', key })).toBe('v1');
-    // Overwrite Redis behind every cache's back (no announcement): the reader keeps serving its L1 copy.
-    const time = (await connected.redis.send({ name: 'TIME', args: [] })) as [string, string];
-    const createdUs = `${time[0]}${time[1].padStart(6, '0')}`;
-    await raw(connected.redis, 'SET', `${prefix}{${key}}`, `~rc1 ${createdUs} 60000 0 \n"behind the back"`);
+    // Overwrite Redis behind every cache's back (no announcement): the reader keeps serving its L1 copy
+    // (retried until the reader's channel is subscribed, from which point its L1 fills).
+    await waitUntil(async () => {
+      await reader.request({ type: 'set', key, value: 'v1' });
+      const time = (await connected.redis.send({ name: 'TIME', args: [] })) as [string, string];
+      const createdUs = `${time[0]}${time[1].padStart(6, '0')}`;
+      await raw(connected.redis, 'SET', `${prefix}{${key}}`, `~rc1 ${createdUs} 60000 0 \n"behind the back"`);
+      return (await reader.request({ type: 'get', key })) === 'v1';
+    });
     expect(await reader.request({ type: 'get', key })).toBe('v1');
     // An announced write evicts it everywhere.
     await writer.request({ type: 'set', key, value: 'v2' });

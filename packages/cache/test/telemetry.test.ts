@@ -256,8 +256,12 @@ describe.each(CLIENTS)('telemetry on $name', (client) => {
     await cache.getMany(['a', 'b', 'c']);
     await cache.invalidateTags('t');
     await cache.delete('a');
-    await cache.set('l1', 'x');
-    await cache.get('l1');
+    // The L1 fills once its invalidation channel is subscribed.
+    await waitUntil(async () => {
+      await cache.set('l1', 'x');
+      await cache.get('l1');
+      return telemetry.findSpans('cache get').at(-1)?.attributes['cache.tier'] === 'l1';
+    });
     expect(telemetry.span('cache set').attributes['cache.stored']).toBe(true);
     expect(telemetry.span('cache setMany').attributes).toMatchObject({
       'cache.keys.count': 1,
