@@ -13,7 +13,7 @@ import {
   RedisReplyError,
   type RedisSubscriber,
 } from '@redisotel/core-hooks';
-import { type ConnectionSend, runChain } from './batch.js';
+import { type ConnectionSend, proxySend, runChain } from './batch.js';
 import { detectClient } from './client-kind.js';
 import { compareVersions, describeClient, detectLibrary, listNodes, standaloneEndpoint } from './describe.js';
 import { type DialReporter, observeDials } from './dials.js';
@@ -81,7 +81,8 @@ function createNodeRedisDriver(
   let reportDial: DialReporter | undefined;
   const standalonePeer = handle.kind === 'standalone' ? standaloneEndpoint(handle.client) : undefined;
 
-  const send = sendFor(handle, compareVersions(description.library.version, '6.0.0') >= 0);
+  const useProxies = compareVersions(description.library.version, '6.0.0') >= 0;
+  const send = sendFor(handle, useProxies);
 
   return {
     describe: () => description,
@@ -107,13 +108,15 @@ function createNodeRedisDriver(
           case 'standalone': {
             const client = handle.client;
             return await runChain(
-              (args, options) => suppressChannelTracing(() => client.sendCommand(args, options)),
+              useProxies
+                ? proxySend(client, suppressChannelTracing)
+                : (args, options) => suppressChannelTracing(() => client.sendCommand(args, options)),
               commands,
               info.atomic,
             );
           }
           case 'cluster':
-            return await clusterBatch(handle.client, commands, info.atomic);
+            return await clusterBatch(handle.client, commands, info.atomic, useProxies);
           case 'sentinel':
             return await handle.client.use((lease) =>
               runChain(
@@ -222,11 +225,14 @@ async function clusterBatch(
   cluster: NodeRedisCluster,
   commands: readonly RedisCommand[],
   atomic: boolean,
+  useProxies: boolean,
 ): Promise<BatchResult[]> {
+  const wrap = <T>(fn: () => T): T => suppressChannelTracing(fn, true);
   const run = async () => {
     const node = await clusterNodeFor(cluster, commands);
-    const connection: ConnectionSend = (args, options) =>
-      suppressChannelTracing(() => node.sendCommand(args, options), true);
+    const connection: ConnectionSend = useProxies
+      ? proxySend(node, wrap)
+      : (args, options) => wrap(() => node.sendCommand(args, options));
     return runChain(connection, commands, atomic);
   };
   let redirected: boolean;

@@ -36,6 +36,7 @@ export interface NodeRedisStandalone extends NodeRedisEmitter, NodeRedisPubSub {
   sendCommand(args: (string | Buffer)[], options?: NodeRedisCommandOptions): Promise<unknown>;
   duplicate(overrides?: Record<string, unknown>): NodeRedisStandalone;
   withTypeMapping(typeMapping: Record<number, unknown>): NodeRedisStandalone;
+  withCommandOptions(options: NodeRedisCommandOptions): NodeRedisStandalone;
   connect(): Promise<unknown>;
   destroy(): void;
   close?(): Promise<void>;
