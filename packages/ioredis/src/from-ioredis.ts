@@ -144,6 +144,8 @@ export class IoredisDriver implements RedisDriver {
       if (target !== undefined) pipeline.preferKey = nodeKeyOf(target.redis);
     }
     const firstName = commands[0]!.name;
+    // The batch's slot (checked by core) is that of any command with keys.
+    const keyed = built.find((command) => command.keys!.length > 0) ?? built[0]!;
     let raw: Array<[Error | null, unknown]> | null;
     try {
       const executed = pipeline.exec();
@@ -152,10 +154,10 @@ export class IoredisDriver implements RedisDriver {
       }
       raw = await executed;
     } catch (error) {
-      info.peer = this.#peerOf(built[0]!, target);
+      info.peer = this.#peerOf(keyed, target);
       throw toRedisotelError(error, info.atomic ? 'EXEC' : firstName, this.#ended());
     }
-    info.peer = this.#peerOf(built[0]!, target);
+    info.peer = this.#peerOf(keyed, target);
     if (raw === null) throw new RedisConnectionError('The pipeline got no reply', 'CONNECTION_CLOSED');
     const resp3 = this.#resp3;
     if (!info.atomic) {

@@ -168,8 +168,17 @@ describe.each(MODULES)('fromIoredis cluster ($name)', ({ Cluster: ClusterClass, 
     expect(tx[0]).toEqual({ ok: true, value: 2 });
     expect(!tx[1]!.ok && RedisReplyError.isInstance(tx[1]!.error) && tx[1]!.error.prefix).toBe('WRONGTYPE');
     expect(tx[2]).toEqual({ ok: true, value: 'a' });
+    // A keyless command first: the batch still goes to (and names) the slot owner of the others.
+    const mixed = await redis.batch([
+      { name: 'PING', args: [] },
+      { name: 'GET', args: [`${p}1`], keys: [0] },
+    ]);
+    expect(mixed).toEqual([
+      { ok: true, value: 'PONG' },
+      { ok: true, value: 'a' },
+    ]);
     const port = await ownerPort(`${p}1`);
-    expect(recorder.peers.map((peer) => peer?.port)).toEqual([port, port]);
+    expect(recorder.peers.map((peer) => peer?.port)).toEqual([port, port, port]);
     const aborted = await redis
       .batch(
         [
