@@ -5,7 +5,9 @@
 //      Limits are high enough that every decision admits, so every variant does the same work each call.
 //   2. Commands per decision, counted by the server (MONITOR; commands run inside a script show as `lua`
 //      and do not count).
-//   3. MEMORY USAGE of one limiter key per algorithm (after 10 admissions, and after 100 for the log).
+//   3. MEMORY USAGE of one limiter key per algorithm (after 10 and after 100 admissions).
+// Besides throughput, each row shows the client's CPU per decision and the time Redis spent per call
+// (INFO commandstats), which move less than throughput when the machine is shared.
 // Rounds are interleaved and the median round is reported. BENCH_ROUNDS and BENCH_OPS scale it.
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
@@ -176,13 +178,38 @@ async function main(): Promise<void> {
     }
   }
 
+  /** Server-side time per command (INFO commandstats `usec` / `calls`) of the command a variant sends. */
+  const commandStats = async (): Promise<Map<string, [number, number]>> => {
+    const stats = new Map<string, [number, number]>();
+    for (const line of String(await ioredis.info('commandstats')).split('\n')) {
+      const match = /^cmdstat_([a-z|]+):calls=(\d+),usec=(\d+)/.exec(line);
+      if (match) stats.set(match[1]!, [Number(match[2]), Number(match[3])]);
+    }
+    return stats;
+  };
+  const serverCommand = (variant: Variant) =>
+    variant.name.startsWith('bare GET')
+      ? 'get'
+      : variant.name.includes('node-redis') && variant.name.startsWith('rate-limiter-flexible')
+        ? 'eval'
+        : 'evalsha';
+  const serverMicros = new Map<string, number[]>();
+
   const results = new Map<string, LoadResult>();
   for (const keys of ['one', 'many'] as const) {
     const operations = variants.map((v) => ({ variant: v, run: v.make(keys) }));
     const samples = new Map<string, LoadResult[]>(variants.map((v) => [v.name, []]));
     for (let round = 0; round < rounds; round++) {
       for (const { variant, run: operation } of operations) {
+        const before = await commandStats();
         samples.get(variant.name)!.push(await runLoad(operation, { concurrency: CONCURRENCY, total: ops }));
+        const after = await commandStats();
+        const command = serverCommand(variant);
+        const [calls0, usec0] = before.get(command) ?? [0, 0];
+        const [calls1, usec1] = after.get(command) ?? [0, 0];
+        const list = serverMicros.get(`${keys}|${variant.name}`) ?? [];
+        list.push((usec1 - usec0) / Math.max(1, calls1 - calls0));
+        serverMicros.set(`${keys}|${variant.name}`, list);
       }
     }
     console.log(`\nDecisions at concurrency ${CONCURRENCY} on ${keys === 'one' ? '1 key' : '10,000 keys'}`);
@@ -210,12 +237,25 @@ async function main(): Promise<void> {
           result.p50Ms,
           result.p99Ms,
           result.cpuMicrosPerOp,
+          median(serverMicros.get(`${keys}|${variant.name}`)!),
           `${(opsPerSecond / get).toFixed(2)}×`,
           `${(opsPerSecond / flex).toFixed(2)}×`,
         ]);
       }
     }
-    printTable(['variant', 'decisions/s', 'p50 ms', 'p99 ms', 'CPU µs/op', 'vs GET', 'vs rlflx'], rows);
+    printTable(
+      [
+        'variant',
+        'decisions/s',
+        'p50 ms',
+        'p99 ms',
+        'client CPU µs/op',
+        'Redis µs/call',
+        'vs GET',
+        'vs rlflx',
+      ],
+      rows,
+    );
   }
 
   // Commands per decision from the server's view.
