@@ -66,6 +66,37 @@ describe.each(MODULES)('fromIoredis sentinel ($name)', ({ Redis: RedisClass, maj
     );
   });
 
+  it('reports connection attempts to dial hooks (the first one names the first sentinel)', async () => {
+    const dials: Array<{ address: string; port?: number; purpose: string }> = [];
+    let settled = 0;
+    const fresh = new RedisClass({
+      sentinels: deployment.sentinels.map((sentinel) => ({ host: sentinel.host, port: sentinel.port })),
+      name: deployment.masterName,
+      lazyConnect: true,
+    });
+    fresh.on('error', () => {});
+    try {
+      fromIoredis(fresh, {
+        hooks: [
+          {
+            dial: (next) => async (info) => {
+              dials.push({ ...info });
+              await next(info);
+              settled++;
+            },
+          },
+        ],
+      });
+      await fresh.connect();
+      await eventually(() => settled === 1);
+      expect(dials).toEqual([
+        { address: deployment.sentinels[0]!.host, port: deployment.sentinels[0]!.port, purpose: 'command' },
+      ]);
+    } finally {
+      fresh.disconnect();
+    }
+  });
+
   it('enumerates nodes from a client connected to a replica (role: slave)', async () => {
     const replicaClient = new RedisClass({
       sentinels: deployment.sentinels.map((sentinel) => ({ host: sentinel.host, port: sentinel.port })),
