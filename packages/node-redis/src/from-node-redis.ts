@@ -83,12 +83,15 @@ function createNodeRedisDriver(
 
   const useProxies = compareVersions(description.library.version, '6.0.0') >= 0;
   const send = sendFor(handle, useProxies);
+  // keyPrefix exists from node-redis 6 on; redis 5 ignores the option, so must we.
+  const keyPrefix = useProxies ? readKeyPrefix(handle) : undefined;
 
   return {
     describe: () => description,
 
-    async send(command: RedisCommand, info: CommandInfo): Promise<RedisReply> {
+    async send(given: RedisCommand, info: CommandInfo): Promise<RedisReply> {
       const operation = info.operation;
+      const command = keyPrefix === undefined ? given : prefixCommand(given, keyPrefix);
       let reply: unknown;
       try {
         reply = await send(command);
@@ -100,8 +103,10 @@ function createNodeRedisDriver(
       return normalizeReply(reply, operation);
     },
 
-    async batch(commands: readonly RedisCommand[], info: BatchInfo): Promise<BatchResult[]> {
-      if (commands.length === 0) return [];
+    async batch(given: readonly RedisCommand[], info: BatchInfo): Promise<BatchResult[]> {
+      if (given.length === 0) return [];
+      const commands =
+        keyPrefix === undefined ? given : given.map((command) => prefixCommand(command, keyPrefix));
       const operation = info.atomic ? 'MULTI' : 'PIPELINE';
       try {
         switch (handle.kind) {
@@ -269,6 +274,52 @@ function firstKeyOf(commands: readonly RedisCommand[]): RedisArgument | undefine
     if (index !== undefined && command.args[index] !== undefined) return command.args[index];
   }
   return undefined;
+}
+
+/**
+ * The client's `keyPrefix` (node-redis 6, "ioredis-compatible"): node-redis applies it in its command
+ * builders but not to raw `sendCommand`, so the adapter applies it to the explicit key positions, as
+ * `@redisotel/ioredis` does with ioredis' `keyPrefix`. Channels are not prefixed (as in node-redis).
+ */
+function readKeyPrefix(handle: ClientHandle): string | Buffer | undefined {
+  let prefix: unknown;
+  try {
+    switch (handle.kind) {
+      case 'standalone':
+        prefix = (handle.client.options as { keyPrefix?: unknown } | undefined)?.keyPrefix;
+        break;
+      case 'cluster':
+        prefix = (handle.client._options as { keyPrefix?: unknown } | undefined)?.keyPrefix;
+        break;
+      case 'sentinel':
+        prefix = (handle.client as unknown as { _keyPrefix?: unknown })._keyPrefix;
+        break;
+    }
+  } catch {
+    return undefined;
+  }
+  if (typeof prefix === 'string') return prefix === '' ? undefined : prefix;
+  if (Buffer.isBuffer(prefix)) return prefix.length === 0 ? undefined : prefix;
+  return undefined;
+}
+
+/** `command` with `prefix` prepended to each of its key arguments. */
+function prefixCommand(command: RedisCommand, prefix: string | Buffer): RedisCommand {
+  const keys = command.keys;
+  if (keys === undefined || keys.length === 0) return command;
+  const args = [...command.args];
+  for (const index of keys) {
+    const key = args[index];
+    if (key === undefined) continue;
+    args[index] =
+      typeof prefix === 'string' && typeof key !== 'object'
+        ? prefix + String(key)
+        : Buffer.concat([
+            typeof prefix === 'string' ? Buffer.from(prefix) : prefix,
+            Buffer.isBuffer(key) ? key : Buffer.from(String(key)),
+          ]);
+  }
+  return { ...command, args };
 }
 
 /** The connection of the master that owns the batch's slot (any master for a keyless batch). */

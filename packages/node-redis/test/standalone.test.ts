@@ -250,6 +250,32 @@ describe.each(MODULES)('fromNodeRedis standalone ($name)', ({ lib, major }) => {
     }
   });
 
+  it('applies the keyPrefix of node-redis 6 to key arguments, as node-redis does for its own commands', async () => {
+    const p = prefix();
+    const prefixed = lib.createClient({ url: server.url, keyPrefix: `${p}app:` } as Parameters<
+      typeof lib.createClient
+    >[0]);
+    const plain = lib.createClient({ url: server.url });
+    for (const c of [prefixed, plain]) c.on('error', () => {});
+    await Promise.all([prefixed.connect(), plain.connect()]);
+    try {
+      const redis = fromNodeRedis(prefixed);
+      await redis.send({ name: 'SET', args: ['k', 'v'], keys: [0] });
+      await redis.batch([{ name: 'SET', args: ['b', Buffer.from('x')], keys: [0] }], { atomic: true });
+      await prefixed.set('own', '1');
+      const expected = major >= 6 ? [`${p}app:b`, `${p}app:k`, `${p}app:own`] : ['b', 'k', 'own'];
+      const pattern = major >= 6 ? `${p}app:*` : '*';
+      const keys = ((await plain.sendCommand(['KEYS', pattern])) as string[]).filter((key) =>
+        major >= 6 ? true : ['b', 'k', 'own'].includes(key),
+      );
+      expect(keys.sort()).toEqual(expected);
+      expect(await redis.send({ name: 'GET', args: ['k'], keys: [0] })).toBe('v');
+      if (major < 6) await plain.del(['b', 'k', 'own']);
+    } finally {
+      await Promise.all([prefixed.close(), plain.close()]);
+    }
+  });
+
   it('maps a closed client to RedisConnectionError CLIENT_CLOSED (send and batch)', async () => {
     const client = lib.createClient({ url: server.url });
     client.on('error', () => {});
