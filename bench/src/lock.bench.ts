@@ -4,9 +4,9 @@
 //      with a hand-written `SET NX PX` + Lua compare-and-delete release as the baseline on each client.
 //   2. Round trips per uncontended acquire+release, and commands per acquisition under contention,
 //      counted by the server (MONITOR; commands run inside a script show as `lua` and do not count).
-//   3. Contended hand-off latency: 8 workers in this process loop acquire → hold 1 ms → release → 1 ms
-//      of work outside the lock, on one resource; hand-off = from the holder calling release() to the
-//      next holder's acquire resolving (the releaser rests, so the next holder is normally a waiter).
+//   3. Contended hand-off latency: 8 workers in this process loop acquire → hold 1 ms → release → 5 ms
+//      of work outside the lock (BENCH_REST_MS), on one resource; hand-off = from the holder calling
+//      release() to the next acquisition, counted when someone was waiting; plus what callers waited.
 // Rounds are interleaved and the median round is reported. BENCH_ROUNDS, BENCH_OPS and BENCH_HANDOFFS
 // scale it.
 import { randomBytes } from 'node:crypto';
@@ -28,12 +28,15 @@ const ops32 = Number(process.env.BENCH_OPS ?? 20_000);
 const ops1 = Math.round(ops32 / 4);
 const handoffs = Number(process.env.BENCH_HANDOFFS ?? 1_000);
 const TTL_MS = 10_000;
+/** Time a worker spends outside the lock between releases (so the releaser rarely re-takes it at once). */
+const REST_MS = Number(process.env.BENCH_REST_MS ?? 5);
 
 const RELEASE_SOURCE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 const RELEASE_SCRIPT = defineScript({ name: 'release', source: RELEASE_SOURCE });
 const RELEASE_SHA = RELEASE_SCRIPT.sha1;
 
-type NodeRedisClient = ReturnType<typeof createClient>;
+const makeNodeRedis = (url: string) => createClient({ url });
+type NodeRedisClient = ReturnType<typeof makeNodeRedis>;
 
 interface Clients {
   ioredis: Redis;
@@ -183,37 +186,54 @@ interface HandoffResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** What callers waited in acquire(), from the call to the lease. */
+  waitP99Ms: number;
   acquisitionsPerSecond: number;
 }
 
-/** 8 workers on one resource; hand-off latency from release() call to the next acquisition. */
+/**
+ * 8 workers on one resource: acquire → hold 1 ms → release → rest `REST_MS` outside the lock. Hand-off =
+ * from a release() call to the next acquisition, counted only when someone was waiting at that release
+ * (so it measures how fast a waiter takes over, not arrival gaps).
+ */
 async function contended(acquirer: Acquirer, total: number): Promise<HandoffResult> {
   const latencies: number[] = [];
+  const waits: number[] = [];
   let releaseStartedAt: number | undefined;
+  let waitingAtRelease = 0;
+  let waiting = 0;
   let acquisitions = 0;
   let stop = false;
   const started = performance.now();
   const worker = async () => {
     while (!stop) {
+      const calledAt = performance.now();
+      waiting++;
       const release = await acquirer();
+      waiting--;
       const now = performance.now();
-      if (releaseStartedAt !== undefined) latencies.push(now - releaseStartedAt);
+      waits.push(now - calledAt);
+      if (releaseStartedAt !== undefined && waitingAtRelease > 0) latencies.push(now - releaseStartedAt);
+      releaseStartedAt = undefined;
       acquisitions++;
       if (latencies.length >= total) stop = true;
       await new Promise((resolve) => setTimeout(resolve, 1));
       releaseStartedAt = performance.now();
+      waitingAtRelease = waiting;
       await release();
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await new Promise((resolve) => setTimeout(resolve, REST_MS));
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
   const elapsed = performance.now() - started;
   latencies.sort((a, b) => a - b);
+  waits.sort((a, b) => a - b);
   return {
     handoffs: latencies.length,
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
     maxMs: latencies[latencies.length - 1]!,
+    waitP99Ms: percentile(waits, 0.99),
     acquisitionsPerSecond: (acquisitions / elapsed) * 1000,
   };
 }
@@ -283,7 +303,7 @@ async function main(): Promise<void> {
   const port = Number(url.port || 6379);
   const ioredis = new Redis({ host, port, lazyConnect: true });
   await ioredis.connect();
-  const nodeRedis = createClient({ url: url.toString() });
+  const nodeRedis = makeNodeRedis(url.toString());
   await nodeRedis.connect();
   const clients: Clients = {
     ioredis,
@@ -381,10 +401,10 @@ async function main(): Promise<void> {
       }
     }
     console.log(
-      `\nContended hand-off, 8 workers in one process, one resource, 1 ms hold + 1 ms rest (median of ${rounds} rounds)`,
+      `\nContended hand-off, 8 workers in one process, one resource, 1 ms hold + ${REST_MS} ms rest (median of ${rounds} rounds)`,
     );
     printTable(
-      ['variant', 'hand-offs', 'p50 ms', 'p99 ms', 'max ms', 'acq/s', 'cmds/acq'],
+      ['variant', 'hand-offs', 'p50 ms', 'p99 ms', 'max ms', 'wait p99 ms', 'acq/s', 'cmds/acq'],
       contendedList.map((variant) => {
         const results = handoffSamples.get(variant.name)!;
         return [
@@ -393,6 +413,7 @@ async function main(): Promise<void> {
           median(results.map((r) => r.p50Ms)),
           median(results.map((r) => r.p99Ms)),
           Math.max(...results.map((r) => r.maxMs)),
+          median(results.map((r) => r.waitP99Ms)),
           median(results.map((r) => r.acquisitionsPerSecond)),
           contendedCommands.get(variant.name)!,
         ];
