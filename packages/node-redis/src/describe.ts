@@ -141,13 +141,10 @@ export function describeClient(
       };
     }
     case 'sentinel': {
-      const sentinel = safeCall(() => handle.client.getSentinelNode());
       const description: RedisDescription = {
         ...common,
         topology: 'sentinel',
-        server: sentinel
-          ? { address: sentinel.host, port: sentinel.port }
-          : { address: 'localhost', port: 26379 },
+        server: sentinelEndpoint(handle.client),
         database: 0,
         ...(overrides.masterName !== undefined ? { masterName: overrides.masterName } : {}),
         capabilities: {
@@ -159,6 +156,21 @@ export function describeClient(
       return description;
     }
   }
+}
+
+/**
+ * The first configured sentinel. node-redis keeps `sentinelRootNodes` private; its (internal) client
+ * identity is built from the first one (`host:port/db-…`). Falls back to the sentinel it is connected to.
+ */
+function sentinelEndpoint(sentinel: NodeRedisSentinel): { address: string; port: number } {
+  const id = safeCall(() => (sentinel as unknown as { identity?: { id?: unknown } }).identity?.id);
+  if (typeof id === 'string') {
+    const match = /^(.+):(\d+)\//.exec(id);
+    if (match && match[1] !== 'unknown') return { address: match[1]!, port: Number(match[2]) };
+  }
+  const current = safeCall(() => sentinel.getSentinelNode());
+  if (current) return { address: current.host, port: current.port };
+  return { address: 'localhost', port: 26379 };
 }
 
 /** The configured endpoint of a standalone client (socket options, or the parsed URL). */

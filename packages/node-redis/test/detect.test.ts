@@ -66,6 +66,7 @@ describe.each(MODULES)('detection ($name)', ({ lib, major }) => {
     const described = fromNodeRedis(sentinel, { masterName: 'mymaster' }).describe();
     expect(described.topology).toBe('sentinel');
     expect(described.masterName).toBe('mymaster');
+    expect(described.server).toEqual({ address: '127.0.0.1', port: 1 });
     expect(client.isOpen).toBe(false);
     expect(cluster.isOpen).toBe(false);
     expect(sentinel.isOpen).toBe(false);
