@@ -119,7 +119,8 @@ class SlidingLog implements LimitState {
     return this.times[k - 1]! + windowMs - this.now;
   }
   apply(delta: number) {
-    if (delta > 0) for (let i = 0; i < delta; i++) this.times.push(this.now);
+    const added = Math.min(delta, this.rule.limit); // past the limit, more entries change nothing
+    if (delta > 0) for (let i = 0; i < added; i++) this.times.push(this.now);
     else if (delta < 0) this.times.length = Math.max(0, this.times.length + delta);
   }
   report(): [number, number] {

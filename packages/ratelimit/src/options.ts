@@ -17,6 +17,8 @@ export const ALGORITHMS: readonly RateLimitAlgorithm[] = [
 ];
 const POLICIES: readonly RateLimitFailurePolicy[] = ['throw', 'allow', 'deny', 'local'];
 const MAX_LIMITS = 16;
+/** The largest `limit` of the sliding log (one sorted-set entry per unit). */
+const MAX_LOG_LIMIT = 100_000;
 const NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
 const RULE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
 
@@ -120,7 +122,13 @@ export function resolveOptions(options: RateLimiterOptions): ResolvedOptions {
   const limits = rules.map((rule, index): Required<RateLimitRule> => {
     const at = (field: string) =>
       multiple || options.limits !== undefined ? `limits[${index}].${field}` : field;
-    const limit = integer(at('limit'), rule.limit, 1, 1_000_000_000);
+    // The sliding log keeps one entry per unit: cap it where a key stays a few megabytes.
+    const limit = integer(
+      at('limit'),
+      rule.limit,
+      1,
+      algorithm === 'sliding-log' ? MAX_LOG_LIMIT : 1_000_000_000,
+    );
     const windowMs = integer(at('windowMs'), rule.windowMs, 1, 1000 * 60 * 60 * 24 * 366 * 10);
     let burst = limit;
     if (rule.burst !== undefined) {

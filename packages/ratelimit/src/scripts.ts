@@ -231,6 +231,7 @@ local function need(i, c)
   return tonumber(e[2]) + W[i] - now
 end
 local function apply(i, c)
+  if c > L[i] then c = L[i] end -- a penalty past the limit: more entries at one instant change nothing
   if c > 0 then
     local last = -tonumber(redis.call('ZINCRBY', KEYS[i], -c, '#'))
     local score = fmt(now)
@@ -690,7 +691,8 @@ local function need(n)
 end
 if mode >= 3 then
   if mode == 3 then
-    if cost > 0 then add(cost) end
+    -- Past the limit, more entries at the same instant change nothing: add at most limit of them.
+    if cost > 0 then add(math.min(cost, limit)) end
   else
     local k = math.min(cost, count)
     if k > 0 then

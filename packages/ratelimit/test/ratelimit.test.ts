@@ -72,7 +72,7 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
         ...rest,
         limits: [
           { limit, windowMs, name: 'behaviour', ...(burst === undefined ? {} : { burst }) },
-          { limit: 1_000_000_000, windowMs: 7 * LONG, name: 'loose' },
+          { limit: algorithm === 'sliding-log' ? 100_000 : 1_000_000_000, windowMs: 7 * LONG, name: 'loose' },
         ],
       } as RateLimiterOptions);
     };
@@ -278,6 +278,22 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
           .filter(([, n]) => n !== 0);
         expect(sent).toEqual([['EVALSHA', 7]]);
       });
+    });
+
+    it('a huge penalty on a sliding log stores at most limit entries', async () => {
+      for (const limiter of [make('sliding-log'), makeMulti('sliding-log')]) {
+        const key = freshKey('log-penalty');
+        await limiter.consume(key);
+        expect(await limiter.penalty(key, 1_000_000_000)).toMatchObject({ allowed: false, remaining: 0 });
+        const entries = await connected.redis.send({
+          name: 'ZCARD',
+          args: [`${prefix}{${key}}:sl:${LONG}`],
+          keys: [0],
+        });
+        expect(entries).toBe(1 + 1 + 5); // the sequence member, the consume, at most limit penalty entries
+        expect((await limiter.consume(key)).allowed).toBe(false);
+        expect(await limiter.reward(key, 5)).toMatchObject({ allowed: true, remaining: 4 });
+      }
     });
 
     it('uses the prefix and the hash-tagged key in Redis key names', async () => {
