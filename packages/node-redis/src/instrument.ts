@@ -4,6 +4,7 @@ import {
   describeValue,
   type Endpoint,
   type OperationToken,
+  registerChannelInstrumentation,
 } from '@redisotel/core-hooks';
 import { detectClient } from './client-kind.js';
 import { describeClient, detectLibrary, FIRST_VERSION_WITH_CHANNELS } from './describe.js';
@@ -261,6 +262,7 @@ export function instrumentNodeRedis(
   batchChannel.subscribe(batchHandlers as never);
   connectChannel.subscribe(connectHandlers as never);
   diagnostics.subscribe(CHANNELS.error, onError);
+  const unregister = registerChannelInstrumentation();
 
   let enabled = true;
   return {
@@ -274,6 +276,7 @@ export function instrumentNodeRedis(
       batchChannel.unsubscribe(batchHandlers as never);
       connectChannel.unsubscribe(connectHandlers as never);
       diagnostics.unsubscribe(CHANNELS.error, onError);
+      unregister();
       stopCounting();
       openPipelines.clear();
       inFlight.clear();
