@@ -32,7 +32,11 @@ export {
   type SanitizeOptions,
   sanitizeCommand,
 } from './telemetry/sanitize.js';
-export { isChannelTracingSuppressed, runWithoutChannelTracing } from './telemetry/suppress.js';
+export {
+  isChannelTracingSuppressed,
+  registerChannelInstrumentation,
+  runWithoutChannelTracing,
+} from './telemetry/suppress.js';
 export type {
   BatchInfo,
   BatchOptions,

@@ -12,7 +12,11 @@ import { RedisConnectionError, RedisReplyError, RedisTimeoutError } from '../src
 import { createRedisLike } from '../src/redis-like.js';
 import { defineScript } from '../src/script.js';
 import { createOperationRecorder, type OperationRecorder } from '../src/telemetry/operation-recorder.js';
-import { isChannelTracingSuppressed, runWithoutChannelTracing } from '../src/telemetry/suppress.js';
+import {
+  isChannelTracingSuppressed,
+  registerChannelInstrumentation,
+  runWithoutChannelTracing,
+} from '../src/telemetry/suppress.js';
 import { histogramPoints, numberPoints, pointWith, spanSeconds } from './helpers.js';
 import { createRespDriver, type RespDriver } from './resp-driver.js';
 
@@ -304,6 +308,29 @@ describe('no SDK registered', () => {
 });
 
 describe('channel de-duplication', () => {
+  let unregister: () => void = () => {};
+  beforeEach(() => {
+    unregister = registerChannelInstrumentation();
+  });
+  afterEach(() => unregister());
+
+  it('marks nothing while no channel instrumentation is enabled', () => {
+    unregister();
+    const state = (globalThis as unknown as Record<symbol, { depth: number; instrumentations: number }>)[
+      Symbol.for('redisotel.suppress')
+    ];
+    expect(state?.instrumentations).toBe(0);
+    expect(runWithoutChannelTracing(() => [isChannelTracingSuppressed(), state?.depth])).toEqual([false, 0]);
+    // Registering twice and unregistering once keeps it on; the unregister function is idempotent.
+    const first = registerChannelInstrumentation();
+    const second = registerChannelInstrumentation();
+    first();
+    first();
+    expect(runWithoutChannelTracing(() => isChannelTracingSuppressed())).toBe(true);
+    second();
+    expect(state?.instrumentations).toBe(0);
+  });
+
   it('runWithoutChannelTracing sets a synchronous flag shared through globalThis', () => {
     expect(isChannelTracingSuppressed()).toBe(false);
     const state = (globalThis as unknown as Record<symbol, { depth: number }>)[

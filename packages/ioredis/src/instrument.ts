@@ -9,6 +9,7 @@ import {
   type OperationToken,
   type RedisotelError,
   type RedisReply,
+  registerChannelInstrumentation,
 } from '@redisotel/core-hooks';
 import {
   configuredEndpoint,
@@ -225,6 +226,7 @@ class Instrumentation {
     commands.subscribe(commandHandlers);
     batches.subscribe(batchHandlers);
     connects.subscribe(connectHandlers);
+    const unregister = registerChannelInstrumentation();
     socketBaselines.active++;
     // What was written before now is not ours to classify: start every known socket's count here.
     for (const connection of this.#connections()) {
@@ -238,6 +240,7 @@ class Instrumentation {
         if (!enabled) return;
         enabled = false;
         socketBaselines.active--;
+        unregister();
         stopCounting();
         commands.unsubscribe(commandHandlers);
         batches.unsubscribe(batchHandlers);

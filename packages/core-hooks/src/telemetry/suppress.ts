@@ -8,11 +8,29 @@ const SUPPRESS = Symbol.for('redisotel.suppress');
 
 interface SuppressState {
   depth: number;
+  /** How many channel instrumentations are enabled (by any copy of core-hooks). */
+  instrumentations: number;
 }
 
 const globals = globalThis as unknown as Record<symbol, SuppressState | undefined>;
-globals[SUPPRESS] ??= { depth: 0 };
+globals[SUPPRESS] ??= { depth: 0, instrumentations: 0 };
 const STATE: SuppressState = globals[SUPPRESS];
+STATE.instrumentations ??= 0;
+
+/**
+ * Declare that a `diagnostics_channel` instrumentation (`instrumentNodeRedis`, `instrumentIoredis`)
+ * is enabled; call the returned function when it is disabled. While none is enabled,
+ * {@link runWithoutChannelTracing} has nothing to tell and costs nothing (no context is made).
+ */
+export function registerChannelInstrumentation(): () => void {
+  STATE.instrumentations++;
+  let registered = true;
+  return () => {
+    if (!registered) return;
+    registered = false;
+    STATE.instrumentations--;
+  };
+}
 
 /**
  * Run `fn` with `diagnostics_channel` instrumentation (`instrumentNodeRedis`, `instrumentIoredis`)
@@ -30,6 +48,7 @@ const STATE: SuppressState = globals[SUPPRESS];
  * ```
  */
 export function runWithoutChannelTracing<T>(fn: () => T): T {
+  if (STATE.instrumentations === 0) return fn();
   STATE.depth++;
   try {
     return context.with(context.active().setValue(SUPPRESS, true), fn);
