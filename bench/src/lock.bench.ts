@@ -322,8 +322,17 @@ async function main(): Promise<void> {
     for (const concurrency of [1, 32]) {
       const total = concurrency === 1 ? ops1 : ops32;
       const samples = new Map<string, LoadResult[]>(variants.map(([name]) => [name, []]));
+      // One discarded warm-up pass, then rounds with the order rotated, so no variant always runs first.
+      for (const [, cycle] of variants) {
+        const run = `warm-${concurrency}-${randomBytes(3).toString('hex')}`;
+        await runLoad((i) => cycle(`${run}:${i}`), { concurrency, total: Math.min(total, 2000), warmup: 0 });
+      }
       for (let round = 0; round < rounds; round++) {
-        for (const [name, cycle] of variants) {
+        const order = [
+          ...variants.slice(round % variants.length),
+          ...variants.slice(0, round % variants.length),
+        ];
+        for (const [name, cycle] of order) {
           const run = `${round}-${concurrency}-${randomBytes(3).toString('hex')}`;
           samples
             .get(name)!
@@ -394,10 +403,12 @@ async function main(): Promise<void> {
 
     // 3. Contended hand-off (MONITOR off).
     for (let round = 0; round < rounds; round++) {
-      for (const variant of contendedVariants(clients, `hot-${round}-${randomBytes(3).toString('hex')}`)) {
-        const list = handoffSamples.get(variant.name) ?? [];
-        list.push(await contended(variant.acquirer, variant.handoffs));
-        handoffSamples.set(variant.name, list);
+      const variantsOfRound = contendedVariants(clients, `hot-${round}-${randomBytes(3).toString('hex')}`);
+      const shift = round % variantsOfRound.length;
+      for (const variant of [...variantsOfRound.slice(shift), ...variantsOfRound.slice(0, shift)]) {
+        const samples = handoffSamples.get(variant.name) ?? [];
+        samples.push(await contended(variant.acquirer, variant.handoffs));
+        handoffSamples.set(variant.name, samples);
       }
     }
     console.log(
