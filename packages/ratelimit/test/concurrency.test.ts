@@ -42,6 +42,49 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
     }
   }, 120_000);
 
+  it('several limits under concurrency: all-or-nothing, the tighter one binds and the other keeps the rest', async () => {
+    const limits = [
+      { limit: 150, windowMs: WEEK },
+      { limit: 100, windowMs: 2 * WEEK },
+    ];
+    const jobs = Array.from({ length: 3 }, (_, i) => ({
+      deployment: deploymentFor(topology),
+      client: CLIENTS[i % CLIENTS.length]!.name,
+      prefix,
+      algorithms: ALGORITHMS,
+      key: 'multi',
+      limit: 0,
+      windowMs: 0,
+      limits,
+      calls: 60,
+      skewMs: 0,
+    }));
+    const results = await runWorkers(jobs);
+    const connected = await connect(CLIENTS[0]!, topology);
+    try {
+      for (const algorithm of ALGORITHMS) {
+        const allowed = results.reduce(
+          (sum, result) => sum + result.find((r) => r.algorithm === algorithm)!.allowed,
+          0,
+        );
+        expect({ algorithm, allowed }).toEqual({ algorithm, allowed: 100 });
+        const limiter = createRateLimiter(connected.redis, {
+          name: 'concurrency',
+          prefix,
+          algorithm,
+          limits,
+        });
+        // Denied requests took nothing from the looser limit: it lost exactly the 100 admitted.
+        expect(
+          (await limiter.peek('multi')).limits.map((l) => l.remaining),
+          algorithm,
+        ).toEqual([50, 0]);
+      }
+    } finally {
+      await connected.close();
+    }
+  }, 120_000);
+
   describe('the client clock does not matter', () => {
     let connected: ConnectedClient;
     beforeAll(async () => {
