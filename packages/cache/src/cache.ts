@@ -12,6 +12,7 @@ import {
   type SendOptions,
 } from '@redisotel/core-hooks';
 import { CircuitBreaker } from './circuit-breaker.js';
+import { Deadlines } from './deadlines.js';
 import {
   CacheCorruptValueError,
   CacheLoaderTimeoutError,
@@ -100,6 +101,13 @@ interface Outcome {
   readonly size: number | undefined;
 }
 
+/** A read getOrLoad already made before starting the flight's body (its result, or its failure). */
+interface FirstRead {
+  readonly read?: ReadOne | undefined;
+  readonly failed?: boolean;
+  readonly error?: unknown;
+}
+
 interface Deferred<T> {
   readonly promise: Promise<T>;
   resolve(value: T): void;
@@ -178,7 +186,7 @@ class RedisCache implements Cache {
   readonly #telemetry: CacheTelemetry;
   readonly #breaker: CircuitBreaker | undefined;
   readonly #l1: L1Store | undefined;
-  readonly #sendOptions: SendOptions;
+  readonly #deadlines: Deadlines;
   readonly #requiresSameSlot: boolean;
   readonly #origin = randomUUID();
   readonly #channel: string;
@@ -209,7 +217,7 @@ class RedisCache implements Cache {
       ? new CircuitBreaker(options.circuitBreaker.failureThreshold, options.circuitBreaker.openMs)
       : undefined;
     this.#l1 = options.l1 ? new L1Store(options.l1.maxEntries) : undefined;
-    this.#sendOptions = { timeoutMs: options.timeoutMs };
+    this.#deadlines = new Deadlines(options.timeoutMs);
     this.#requiresSameSlot = redis.describe().capabilities.requiresSameSlot;
     this.#channel = `${options.prefix}#events`;
     this.#announces = options.l1 !== undefined || options.distributed !== undefined;
@@ -246,21 +254,35 @@ class RedisCache implements Cache {
 
   // ── Redis calls: deadline + circuit breaker ─────────────────────────────────────────────────────
 
-  async #call<T>(run: (options: SendOptions) => Promise<T>): Promise<T> {
-    if (this.#breaker && !this.#breaker.allow()) {
-      throw new CacheUnavailableError('The cache circuit breaker is open: Redis is not called', true);
+  /**
+   * One Redis call under the cache's deadline and circuit breaker. Not `async`: on the hit path every
+   * promise layer counts.
+   */
+  #call<T>(run: (options: SendOptions | undefined) => Promise<T>): Promise<T> {
+    const breaker = this.#breaker;
+    if (breaker !== undefined && !breaker.allow()) {
+      return Promise.reject(
+        new CacheUnavailableError('The cache circuit breaker is open: Redis is not called', true),
+      );
     }
+    let call: Promise<T>;
     try {
-      const result = await run(this.#sendOptions);
-      this.#breaker?.success();
-      return result;
+      call = this.#deadlines.race(run(undefined));
     } catch (error) {
-      if (this.#breaker) {
-        if (isOutage(error)) this.#breaker.failure();
-        else this.#breaker.success();
-      }
-      throw error;
+      return Promise.reject(error);
     }
+    if (breaker === undefined) return call;
+    return call.then(
+      (result) => {
+        breaker.success();
+        return result;
+      },
+      (error: unknown) => {
+        if (isOutage(error)) breaker.failure();
+        else breaker.success();
+        throw error;
+      },
+    );
   }
 
   #recordError(span: Span | undefined, operation: string, type: CacheErrorType, error: unknown): void {
@@ -534,15 +556,12 @@ class RedisCache implements Cache {
    * the script, which decides on the server clock.
    */
   async #readPlain(key: string, span: Span | undefined): Promise<ReadOne | undefined> {
-    let raw: RedisReply;
-    try {
-      raw = await this.#call((options) =>
-        this.#redis.send({ name: 'GET', args: [this.#valueKey(key)], keys: KEY_0, readOnly: true }, options),
-      );
-    } catch (error) {
+    const raw = await this.#call((options) =>
+      this.#redis.send({ name: 'GET', args: [this.#valueKey(key)], keys: KEY_0, readOnly: true }, options),
+    ).catch((error: unknown) => {
       if (!RedisReplyError.isInstance(error) || error.prefix !== 'WRONGTYPE') throw error;
-      raw = FOREIGN;
-    }
+      return FOREIGN;
+    });
     const decoded = this.#decode(raw, undefined);
     if (decoded instanceof CacheCorruptValueError) {
       this.#recordError(span, 'read', 'corrupt_value', decoded);
@@ -557,8 +576,14 @@ class RedisCache implements Cache {
   }
 
   /** Read one key (one EVALSHA; a second round trip only for tagged entries). Throws on Redis failure. */
-  async #readOne(key: string, leaseMode: '0' | '1', token: string, span: Span | undefined): Promise<ReadOne> {
-    if (leaseMode === '0' && this.#plainReads) {
+  async #readOne(
+    key: string,
+    leaseMode: '0' | '1',
+    token: string,
+    span: Span | undefined,
+    skipPlain = false,
+  ): Promise<ReadOne> {
+    if (leaseMode === '0' && this.#plainReads && !skipPlain) {
       const plain = await this.#readPlain(key, span);
       if (plain !== undefined) return plain;
     }
@@ -614,9 +639,11 @@ class RedisCache implements Cache {
     return this.#telemetry.withSpan(span, async () => {
       try {
         const epoch = this.#fillEpoch();
-        let read: ReadOne;
+        let read: ReadOne | undefined;
         try {
-          read = await this.#readOne(key, '0', '', span);
+          // The plain GET directly (one promise layer less on the hit path), else the script.
+          if (this.#plainReads) read = await this.#readPlain(key, span);
+          read ??= await this.#readOne(key, '0', '', span, this.#plainReads);
         } catch (error) {
           this.#recordError(span, 'get', errorType(error), error);
           span.setAttribute(ATTR_CACHE_HIT, false);
@@ -979,19 +1006,44 @@ class RedisCache implements Cache {
         flight = deferred.promise;
         this.#flights.set(key, flight);
         const started = flight;
-        // The initiator awaits `flight` right below, so a rejection is always observed.
-        const settle = (error?: unknown) => {
-          if (this.#flights.get(key) === started) this.#flights.delete(key);
-          if (error !== undefined) deferred.reject(error);
-        };
-        work = context
-          .with(spanContext, () =>
-            this.#resolve(key, loader as Loader<unknown>, call, deferred, span, spanContext),
-          )
-          .then(
-            () => settle(),
-            (error: unknown) => settle(error ?? new Error('The loader rejected with undefined')),
-          );
+        let first: FirstRead | undefined;
+        if (this.#plainReads && this.#options.distributed === undefined) {
+          // The hit path reads here, without the flight's machinery; callers arriving meanwhile join.
+          try {
+            first = { read: await this.#telemetry.withSpan(span, () => this.#readPlain(key, span)) };
+          } catch (error) {
+            first = { failed: true, error };
+          }
+          const entry = first.read?.entry;
+          if (entry?.fresh) {
+            if (this.#flights.get(key) === started) this.#flights.delete(key);
+            deferred.resolve({
+              value: entry.value,
+              result: 'hit',
+              tier: 'redis',
+              loaded: false,
+              leaseWaited: false,
+              size: entry.size,
+            });
+            first = undefined;
+          }
+        }
+        if (first !== undefined || !this.#plainReads || this.#options.distributed !== undefined) {
+          // The initiator awaits `flight` right below, so a rejection is always observed.
+          const settle = (error?: unknown) => {
+            if (this.#flights.get(key) === started) this.#flights.delete(key);
+            if (error !== undefined) deferred.reject(error);
+          };
+          const pre = first;
+          work = context
+            .with(spanContext, () =>
+              this.#resolve(key, loader as Loader<unknown>, call, deferred, span, spanContext, pre),
+            )
+            .then(
+              () => settle(),
+              (error: unknown) => settle(error ?? new Error('The loader rejected with undefined')),
+            );
+        }
       } else {
         this.#telemetry.coalesced('process');
       }
@@ -1159,6 +1211,7 @@ class RedisCache implements Cache {
     deferred: Deferred<Outcome>,
     span: Span,
     spanContext: Context,
+    first?: FirstRead,
   ): Promise<void> {
     const distributed = this.#options.distributed;
     // Distributed waits rely on wake-ups: give the subscription a chance (bounded by timeoutMs).
@@ -1183,7 +1236,13 @@ class RedisCache implements Cache {
       const waiter = distributed !== undefined ? this.#addWaiter(key) : undefined;
       let read: ReadOne;
       try {
-        read = await this.#readOne(key, distributed !== undefined ? '1' : '0', token, span);
+        const pre = first;
+        first = undefined;
+        if (pre?.failed) throw pre.error;
+        // A plain read that found an entry with a stale window left the decision to the script.
+        read =
+          pre?.read ??
+          (await this.#readOne(key, distributed !== undefined ? '1' : '0', token, span, pre !== undefined));
       } catch (error) {
         if (waiter) this.#removeWaiter(key, waiter);
         // Redis failed: the loader answers; the write is attempted and dropped if Redis is still down.
@@ -1281,6 +1340,7 @@ class RedisCache implements Cache {
     for (const controller of this.#controllers) controller.abort(new Error('The cache was closed'));
     for (const key of [...this.#waiters.keys()]) this.#wake(key);
     this.#offReconnect?.();
+    this.#deadlines.close();
     const unsubscribe = this.#unsubscribe;
     this.#unsubscribe = undefined;
     if (unsubscribe) await unsubscribe().catch(NOOP);

@@ -4,6 +4,7 @@ import {
   type Counter,
   context,
   type Histogram,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   metrics,
   type Span,
@@ -32,6 +33,13 @@ import {
   METRIC_REQUESTS,
 } from './telemetry.js';
 import { VERSION } from './version.js';
+
+/** A span of no SDK (the API's no-op tracer): not recording, and an invalid context (checked by identity first). */
+function isNoop(span: Span): boolean {
+  if (span.isRecording()) return false;
+  const spanContext = span.spanContext();
+  return spanContext === INVALID_SPAN_CONTEXT || !isSpanContextValid(spanContext);
+}
 
 /** The tracer, instruments and pre-built (frozen, bounded) metric attribute sets of one cache. */
 export class CacheTelemetry {
@@ -83,14 +91,12 @@ export class CacheTelemetry {
    */
   contextWith(span: Span): Context {
     const active = context.active();
-    if (!span.isRecording() && !isSpanContextValid(span.spanContext())) return active;
-    return trace.setSpan(active, span);
+    return isNoop(span) ? active : trace.setSpan(active, span);
   }
 
   /** Run `fn` with `span` active (so Redis command spans become its children). */
   withSpan<T>(span: Span, fn: () => T): T {
-    if (!span.isRecording() && !isSpanContextValid(span.spanContext())) return fn();
-    return context.with(trace.setSpan(context.active(), span), fn);
+    return isNoop(span) ? fn() : context.with(trace.setSpan(context.active(), span), fn);
   }
 
   #attributes(id: string, build: () => Attributes): Attributes {

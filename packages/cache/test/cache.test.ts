@@ -212,6 +212,14 @@ describe.each(MATRIX)('cache on $name', ({ client, topology }) => {
 
   it('an entry written with a per-call stale window is judged on the server clock by a plain-GET cache', async () => {
     const { cache } = make();
+    await cache.set('window', 'v', { staleMs: 1000 });
+    const twice = await countWhile(() => cache.get('window'));
+    expect(twice.result).toBe('v');
+    expect(twice.operations).toEqual(['GET', 'EVALSHA']);
+    expect((await countWhile(() => cache.getOrLoad('window', () => 'x'))).operations).toEqual([
+      'GET',
+      'EVALSHA',
+    ]);
     await cache.set('swr-call', 'old', { ttlMs: 50, staleMs: 60_000 });
     await waitUntil(async () => (await cache.get('swr-call')) === undefined);
     let release!: () => void;
