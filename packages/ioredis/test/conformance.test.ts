@@ -1,12 +1,12 @@
 import {
   type ClusterHandle,
   connectResp,
+  describeRedisLikeConformance,
   type SentinelHandle,
   type StandaloneHandle,
 } from '@redisotel/testing';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { fromIoredis } from '../src/index.js';
-import { describeRedisLikeConformance } from './conformance-suite.js';
 import {
   MODULES,
   startCluster,
