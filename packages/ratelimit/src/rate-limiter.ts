@@ -447,7 +447,7 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
         const cached = denyCache?.lookup(key, cost);
         if (cached !== undefined) {
           const span = startSpan(SPAN_NAMES.consume, key, cost);
-          decision = cachedDecision(cached, cost);
+          decision = cachedDecision(cached);
           describeDecision(span, decision);
           span.end();
         } else {
@@ -538,10 +538,12 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
     },
   };
 
-  function cachedDecision(
-    cached: { retryAfterMs: number; resetAfterMs: number; blocked: boolean },
-    _cost: number,
-  ): RateLimitDecision {
+  /** A denial answered by the local deny cache. */
+  function cachedDecision(cached: {
+    retryAfterMs: number;
+    resetAfterMs: number;
+    blocked: boolean;
+  }): RateLimitDecision {
     const states = limits.map(
       (rule): RateLimitLimitState => ({
         name: rule.name,
