@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import {
   type ClusterHandle,
+  type CollectedHistogramPoint,
   type SentinelHandle,
   type StandaloneHandle,
   startRedis,
+  type TelemetryCapture,
 } from '@redisotel/testing';
 import * as redisV6 from 'redis';
 import * as redisV5 from 'redis-v5';
@@ -80,4 +82,14 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await pause(50);
   }
+}
+
+/** The points of the histogram `name` that `capture` collected so far (it must have been recorded). */
+export async function histogramPoints(
+  capture: TelemetryCapture,
+  name: string,
+): Promise<readonly CollectedHistogramPoint[]> {
+  const metric = await capture.metric(name);
+  expect(metric.kind).toBe('histogram');
+  return metric.points as readonly CollectedHistogramPoint[];
 }

@@ -1,11 +1,23 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { keySlot } from '@redisotel/core-hooks';
-import type { ClusterHandle, StandaloneHandle } from '@redisotel/testing';
+import {
+  type ClusterHandle,
+  type CollectedNumberPoint,
+  captureTelemetry,
+  type StandaloneHandle,
+  type TelemetryCapture,
+} from '@redisotel/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromNodeRedis, instrumentNodeRedis } from '../src/index.js';
-import { type Capture, createCapture, pointWith } from './capture.js';
-import { MODULES, prefix, startCluster, startStandalone, trackUnhandledRejections } from './helpers.js';
+import {
+  histogramPoints,
+  MODULES,
+  prefix,
+  startCluster,
+  startStandalone,
+  trackUnhandledRejections,
+} from './helpers.js';
 
 trackUnhandledRejections();
 
@@ -19,7 +31,7 @@ afterAll(async () => {
 });
 
 const attributesOf = (span: ReadableSpan) => span.attributes;
-const commandSpans = (capture: Capture) => capture.spans().filter((span) => span.name !== 'connect');
+const commandSpans = (capture: TelemetryCapture) => capture.spans().filter((span) => span.name !== 'connect');
 
 describe('instrumentNodeRedis argument checks', () => {
   it('rejects what is not a node-redis client, naming it', () => {
@@ -33,7 +45,7 @@ describe('instrumentNodeRedis argument checks', () => {
 
 describe.each(MODULES)('instrumentNodeRedis standalone ($name)', ({ lib }) => {
   let client: ReturnType<typeof lib.createClient>;
-  let capture: Capture;
+  let capture: TelemetryCapture;
   const p = prefix();
   beforeAll(async () => {
     client = lib.createClient({ url: server.url });
@@ -48,7 +60,7 @@ describe.each(MODULES)('instrumentNodeRedis standalone ($name)', ({ lib }) => {
   });
 
   it('records one CLIENT span and one duration point per command, with the semconv attributes', async () => {
-    capture = createCapture();
+    capture = captureTelemetry();
     const instrumentation = instrumentNodeRedis(client, {
       tracerProvider: capture.tracerProvider,
       meterProvider: capture.meterProvider,
@@ -82,24 +94,25 @@ describe.each(MODULES)('instrumentNodeRedis standalone ($name)', ({ lib }) => {
       'db.response.status_code': 'WRONGTYPE',
       'error.type': 'WRONGTYPE',
     });
-    const points = await capture.histogramPoints('db.client.operation.duration');
-    expect(pointWith(points, { 'db.operation.name': 'GET' })?.value.count).toBe(1);
-    expect(pointWith(points, { 'db.operation.name': 'LPUSH', 'error.type': 'WRONGTYPE' })?.value.count).toBe(
-      1,
-    );
+    const points = await histogramPoints(capture, 'db.client.operation.duration');
+    const operation = (name: string) =>
+      points.filter((point) => point.attributes['db.operation.name'] === name);
+    expect(operation('GET')[0]?.count).toBe(1);
+    expect(operation('LPUSH').find((point) => point.attributes['error.type'] === 'WRONGTYPE')?.count).toBe(1);
     for (const point of points) expect(JSON.stringify(point.attributes)).not.toContain(p);
   });
 
   it('reports the client connection in db.client.connection.count while enabled', async () => {
-    capture = createCapture();
+    capture = captureTelemetry();
     const instrumentation = instrumentNodeRedis(client, {
       tracerProvider: capture.tracerProvider,
       meterProvider: capture.meterProvider,
     });
     try {
       await client.get(`${p}k`);
-      const data = await capture.metric('db.client.connection.count');
-      const points = (data?.dataPoints ?? []) as { attributes: Record<string, unknown>; value: number }[];
+      const { points } = (await capture.metric('db.client.connection.count')) as {
+        points: readonly CollectedNumberPoint[];
+      };
       const idle = points.find((point) => point.attributes['db.client.connection.state'] === 'idle');
       const used = points.find((point) => point.attributes['db.client.connection.state'] === 'used');
       expect(idle?.value).toBe(1);
@@ -110,7 +123,7 @@ describe.each(MODULES)('instrumentNodeRedis standalone ($name)', ({ lib }) => {
   });
 
   it('records a pipeline and a MULTI as one span each (per-command spans only when asked)', async () => {
-    capture = createCapture();
+    capture = captureTelemetry();
     const instrumentation = instrumentNodeRedis(client, {
       tracerProvider: capture.tracerProvider,
       meterProvider: capture.meterProvider,
@@ -127,10 +140,10 @@ describe.each(MODULES)('instrumentNodeRedis standalone ($name)', ({ lib }) => {
     expect(spans[0]!.attributes['db.operation.batch.size']).toBe(2);
     expect(spans[1]!.attributes['db.operation.name']).toBe('MULTI');
     expect(spans[1]!.attributes['db.operation.batch.size']).toBe(2);
-    const points = await capture.histogramPoints('db.client.operation.duration');
-    expect(points.reduce((sum, point) => sum + point.value.count, 0)).toBe(2);
+    const points = await histogramPoints(capture, 'db.client.operation.duration');
+    expect(points.reduce((sum, point) => sum + point.count, 0)).toBe(2);
 
-    const detailed = createCapture();
+    const detailed = captureTelemetry();
     const verbose = instrumentNodeRedis(client, {
       tracerProvider: detailed.tracerProvider,
       meterProvider: detailed.meterProvider,
@@ -149,7 +162,7 @@ describe.each(MODULES)('instrumentNodeRedis standalone ($name)', ({ lib }) => {
   });
 
   it('keeps the caller span as parent and stops after disable()', async () => {
-    capture = createCapture();
+    capture = captureTelemetry();
     const instrumentation = instrumentNodeRedis(client, {
       tracerProvider: capture.tracerProvider,
       meterProvider: capture.meterProvider,
@@ -164,14 +177,14 @@ describe.each(MODULES)('instrumentNodeRedis standalone ($name)', ({ lib }) => {
     instrumentation.disable();
     expect(instrumentation.enabled).toBe(false);
     await client.get(`${p}k`);
-    const handler = capture.spansNamed('handler')[0]!;
-    const gets = capture.spansNamed('GET');
+    const handler = capture.findSpans('handler')[0]!;
+    const gets = capture.findSpans('GET');
     expect(gets).toHaveLength(1);
     expect(gets[0]!.parentSpanContext?.spanId).toBe(handler.spanContext().spanId);
   });
 
   it('combined with fromNodeRedis on the same client: exactly one span per command, block spans as parents', async () => {
-    capture = createCapture();
+    capture = captureTelemetry();
     const providers = { tracerProvider: capture.tracerProvider, meterProvider: capture.meterProvider };
     const instrumentation = instrumentNodeRedis(client, providers);
     const redis = fromNodeRedis(client, providers);
@@ -190,7 +203,7 @@ describe.each(MODULES)('instrumentNodeRedis standalone ($name)', ({ lib }) => {
     } finally {
       instrumentation.disable();
     }
-    const block = capture.spansNamed('cache getOrLoad')[0]!;
+    const block = capture.findSpans('cache getOrLoad')[0]!;
     const spans = commandSpans(capture).filter((span) => span !== block);
     expect(spans.map((span) => span.attributes['db.operation.name'])).toEqual([
       'GET',
@@ -201,8 +214,8 @@ describe.each(MODULES)('instrumentNodeRedis standalone ($name)', ({ lib }) => {
     for (const span of spans.slice(0, 3))
       expect(span.parentSpanContext?.spanId).toBe(block.spanContext().spanId);
     expect(spans[3]!.parentSpanContext).toBeUndefined();
-    const points = await capture.histogramPoints('db.client.operation.duration');
-    expect(points.reduce((sum, point) => sum + point.value.count, 0)).toBe(4);
+    const points = await histogramPoints(capture, 'db.client.operation.duration');
+    expect(points.reduce((sum, point) => sum + point.count, 0)).toBe(4);
   });
 
   it('records nothing and costs nothing with no provider registered', async () => {
@@ -218,7 +231,7 @@ describe.each(MODULES)('instrumentNodeRedis standalone ($name)', ({ lib }) => {
 
 describe.each(MODULES)('instrumentNodeRedis cluster ($name)', ({ lib }) => {
   let client: ReturnType<typeof lib.createCluster>;
-  let capture: Capture;
+  let capture: TelemetryCapture;
   beforeAll(async () => {
     const first = cluster.nodes[0]!;
     client = lib.createCluster({ rootNodes: [{ url: `redis://${first.host}:${first.port}` }] });
@@ -231,7 +244,7 @@ describe.each(MODULES)('instrumentNodeRedis cluster ($name)', ({ lib }) => {
   });
 
   it('records cluster commands once, with the serving node as peer, also combined with fromNodeRedis', async () => {
-    capture = createCapture();
+    capture = captureTelemetry();
     const providers = { tracerProvider: capture.tracerProvider, meterProvider: capture.meterProvider };
     const instrumentation = instrumentNodeRedis(client, providers);
     const redis = fromNodeRedis(client, providers);

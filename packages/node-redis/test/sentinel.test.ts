@@ -1,8 +1,7 @@
 import { defineScript, type RedisLike, RedisReplyError } from '@redisotel/core-hooks';
-import type { SentinelHandle } from '@redisotel/testing';
+import { captureTelemetry, type SentinelHandle } from '@redisotel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromNodeRedis, instrumentNodeRedis } from '../src/index.js';
-import { createCapture } from './capture.js';
 import { eventually, MODULES, prefix, startSentinel, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
@@ -91,7 +90,7 @@ describe.each(MODULES)('instrumentNodeRedis on a sentinel client ($name)', ({ li
     });
     client.on('error', () => {});
     await client.connect();
-    const capture = createCapture();
+    const capture = captureTelemetry();
     const providers = { tracerProvider: capture.tracerProvider, meterProvider: capture.meterProvider };
     const instrumentation = instrumentNodeRedis(client, providers);
     const redis = fromNodeRedis(client, providers);

@@ -1,15 +1,22 @@
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { StandaloneHandle } from '@redisotel/testing';
+import { captureTelemetry, type StandaloneHandle, type TelemetryCapture } from '@redisotel/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromNodeRedis } from '../src/index.js';
-import { type Capture, createCapture } from './capture.js';
-import { eventually, MODULES, pause, prefix, startStandalone, trackUnhandledRejections } from './helpers.js';
+import {
+  eventually,
+  histogramPoints,
+  MODULES,
+  pause,
+  prefix,
+  startStandalone,
+  trackUnhandledRejections,
+} from './helpers.js';
 
 trackUnhandledRejections();
 
 describe.each(MODULES)('fromNodeRedis telemetry ($name)', ({ lib }) => {
   let server: StandaloneHandle;
-  let capture: Capture;
+  let capture: TelemetryCapture;
   const p = prefix();
   beforeAll(async () => {
     server = await startStandalone();
@@ -22,7 +29,7 @@ describe.each(MODULES)('fromNodeRedis telemetry ($name)', ({ lib }) => {
   });
 
   it('records the real connect time of the first connection, reconnects and the subscriber', async () => {
-    capture = createCapture();
+    capture = captureTelemetry();
     const client = lib.createClient({ url: server.url, socket: { reconnectStrategy: () => 50 } });
     client.on('error', () => {});
     const redis = fromNodeRedis(client, {
@@ -31,8 +38,8 @@ describe.each(MODULES)('fromNodeRedis telemetry ($name)', ({ lib }) => {
     });
     try {
       await client.connect();
-      await eventually(() => capture.spansNamed('connect').length === 1);
-      const [first] = capture.spansNamed('connect');
+      await eventually(() => capture.findSpans('connect').length === 1);
+      const [first] = capture.findSpans('connect');
       expect(first!.status.code).not.toBe(SpanStatusCode.ERROR);
       expect(first!.attributes).toMatchObject({
         'db.system.name': 'redis',
@@ -42,17 +49,17 @@ describe.each(MODULES)('fromNodeRedis telemetry ($name)', ({ lib }) => {
       });
       // the connection is killed: node-redis reconnects, and that attempt is a dial too
       await redis.send({ name: 'CLIENT', args: ['KILL', 'TYPE', 'normal', 'SKIPME', 'no'] }).catch(() => {});
-      await eventually(() => capture.spansNamed('connect').length >= 2);
+      await eventually(() => capture.findSpans('connect').length >= 2);
       await eventually(async () => (await redis.send({ name: 'PING', args: [] })) === 'PONG');
       // the subscriber connection is reported with its purpose
       await redis.subscriber().subscribe(`${p}c`, () => {});
       await eventually(() =>
         capture
-          .spansNamed('connect')
+          .findSpans('connect')
           .some((span) => span.attributes['redis.connection.purpose'] === 'subscriber'),
       );
-      const createTimes = await capture.histogramPoints('db.client.connection.create_time');
-      expect(createTimes.reduce((sum, point) => sum + point.value.count, 0)).toBeGreaterThanOrEqual(3);
+      const createTimes = await histogramPoints(capture, 'db.client.connection.create_time');
+      expect(createTimes.reduce((sum, point) => sum + point.count, 0)).toBeGreaterThanOrEqual(3);
     } finally {
       await redis.subscriber().close();
       if (client.isOpen) await client.close();
@@ -60,7 +67,7 @@ describe.each(MODULES)('fromNodeRedis telemetry ($name)', ({ lib }) => {
   });
 
   it('records spans with the peer, and error spans with a stable error.type when the server dies', async () => {
-    capture = createCapture();
+    capture = captureTelemetry();
     const client = lib.createClient({ url: server.url, socket: { reconnectStrategy: () => 100 } });
     client.on('error', () => {});
     await client.connect();
@@ -70,7 +77,7 @@ describe.each(MODULES)('fromNodeRedis telemetry ($name)', ({ lib }) => {
     });
     try {
       await redis.send({ name: 'SET', args: [`${p}k`, 'v'], keys: [0] });
-      const [set] = capture.spansNamed('SET');
+      const [set] = capture.findSpans('SET');
       expect(set!.attributes).toMatchObject({
         'db.operation.name': 'SET',
         'network.peer.address': server.host,
@@ -81,7 +88,7 @@ describe.each(MODULES)('fromNodeRedis telemetry ($name)', ({ lib }) => {
       await pause(100);
       await server.kill(server.port);
       await blocked;
-      const [blpop] = capture.spansNamed('BLPOP');
+      const [blpop] = capture.findSpans('BLPOP');
       expect(blpop!.status.code).toBe(SpanStatusCode.ERROR);
       expect(['CONNECTION_CLOSED', 'ECONNRESET']).toContain(blpop!.attributes['error.type']);
       expect(blpop!.attributes['db.response.status_code']).toBeUndefined();
