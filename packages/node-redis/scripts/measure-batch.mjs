@@ -4,31 +4,10 @@ import { createClient } from 'redis';
 // Usage (after `pnpm --filter @redisotel/node-redis build`), against a Redis you started yourself:
 //   node packages/node-redis/scripts/measure-batch.mjs redis://127.0.0.1:<port>
 import { fromNodeRedis } from '../dist/index.js';
+import { createMeter, median, urlArgument } from './measure.mjs';
 
-const url = process.argv[2];
-if (!url) {
-  console.error('usage: node scripts/measure-batch.mjs redis://host:port (a server of your own)');
-  process.exit(2);
-}
-const CONC = 64,
-  MS = 2000;
-const results = {};
-async function run(name, op) {
-  let count = 0;
-  const end = Date.now() + MS;
-  const cpu0 = process.cpuUsage();
-  await Promise.all(
-    Array.from({ length: CONC }, async () => {
-      while (Date.now() < end) {
-        await op();
-        count++;
-      }
-    }),
-  );
-  const cpu = process.cpuUsage(cpu0);
-  if (!results[name]) results[name] = [];
-  results[name].push((cpu.user + cpu.system) / count);
-}
+const url = urlArgument('measure-batch.mjs');
+const { run, sorted } = createMeter();
 const zero = await createClient({ url, commandOptions: { timeout: 0 } }).connect();
 const redis = fromNodeRedis(zero);
 const batch = [
@@ -41,8 +20,7 @@ for (let round = 0; round < 4; round++) {
   await run('bare multi().exec()', () => zero.multi().incr('{b}n').get('{b}n').exec());
   await run('fromNodeRedis batch (atomic)', () => redis.batch(batch, { atomic: true }));
 }
-for (const [name, list] of Object.entries(results)) {
-  const sorted = [...list].sort((a, b) => a - b);
-  console.log(`${name.padEnd(34)} median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} µs CPU/batch`);
+for (const [name, list] of sorted()) {
+  console.log(`${name.padEnd(34)} median ${median(list).toFixed(2)} µs CPU/batch`);
 }
 await zero.close();

@@ -4,32 +4,10 @@ import { createClient } from 'redis';
 // Usage (after `pnpm --filter @redisotel/node-redis build`), against a Redis you started yourself:
 //   node packages/node-redis/scripts/measure-overhead.mjs redis://127.0.0.1:<port>
 import { fromNodeRedis, instrumentNodeRedis } from '../dist/index.js';
+import { createMeter, median, urlArgument } from './measure.mjs';
 
-const url = process.argv[2];
-if (!url) {
-  console.error('usage: node scripts/measure-overhead.mjs redis://host:port (a server of your own)');
-  process.exit(2);
-}
-const CONC = 64,
-  MS = 2000;
-const results = {};
-async function run(name, op) {
-  let count = 0;
-  const end = Date.now() + MS;
-  const cpu0 = process.cpuUsage();
-  await Promise.all(
-    Array.from({ length: CONC }, async () => {
-      while (Date.now() < end) {
-        await op();
-        count++;
-      }
-    }),
-  );
-  const cpu = process.cpuUsage(cpu0);
-  const us = (cpu.user + cpu.system) / count;
-  if (!results[name]) results[name] = [];
-  results[name].push(us);
-}
+const url = urlArgument('measure-overhead.mjs');
+const { run, sorted } = createMeter();
 const def = await createClient({ url }).connect();
 const zero = await createClient({ url, commandOptions: { timeout: 0 } }).connect();
 await zero.set('k', 'v');
@@ -45,11 +23,8 @@ for (let round = 0; round < 4; round++) {
   await run('instrumentNodeRedis get(), no SDK, t0', () => zero.get('k'));
   i.disable();
 }
-for (const [name, list] of Object.entries(results)) {
-  const sorted = [...list].sort((a, b) => a - b);
-  console.log(
-    `${name.padEnd(40)} median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} µs CPU/op  (min ${sorted[0].toFixed(2)})`,
-  );
+for (const [name, list] of sorted()) {
+  console.log(`${name.padEnd(40)} median ${median(list).toFixed(2)} µs CPU/op  (min ${list[0].toFixed(2)})`);
 }
 await def.close();
 await zero.close();
