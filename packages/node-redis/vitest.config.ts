@@ -1,3 +1,3 @@
 import { packageProject } from '../../vitest.shared';
 
-export default packageProject(import.meta.url);
+export default packageProject(import.meta.url, { globalSetup: ['./test/global-setup.ts'] });

@@ -6,20 +6,15 @@ import {
   type RedisMessage,
   RedisReplyError,
 } from '@redisotel/core-hooks';
-import type { ClusterHandle } from '@redisotel/testing';
+import { useRedisDeployment } from '@redisotel/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromNodeRedis } from '../src/index.js';
-import { eventually, MODULES, prefix, startCluster, trackUnhandledRejections } from './helpers.js';
+import { eventually, MODULES, prefix, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
-let cluster: ClusterHandle;
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-afterAll(async () => {
-  await cluster?.stop();
-});
+// The project's shared cluster (test/global-setup.ts); keys are under this file's prefix() or nr-*.
+const { deployment: cluster } = useRedisDeployment('cluster');
 
 describe.each(MODULES)('fromNodeRedis cluster ($name)', ({ lib, major }) => {
   let client: ReturnType<typeof lib.createCluster>;

@@ -1,10 +1,13 @@
-import type { StandaloneHandle } from '@redisotel/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useRedisDeployment } from '@redisotel/testing/vitest';
+import { describe, expect, it } from 'vitest';
 import { compareVersions, detectLibrary, parseClusterNodes } from '../src/describe.js';
 import { fromNodeRedis } from '../src/index.js';
-import { MODULES, startStandalone, trackUnhandledRejections } from './helpers.js';
+import { MODULES, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
+
+// The project's shared standalone server (test/global-setup.ts): these tests only connect and read.
+const { deployment: server } = useRedisDeployment('standalone');
 
 describe('fromNodeRedis input checks', () => {
   it.each([
@@ -45,14 +48,6 @@ describe('fromNodeRedis input checks', () => {
 });
 
 describe.each(MODULES)('detection ($name)', ({ lib, major }) => {
-  let server: StandaloneHandle;
-  beforeAll(async () => {
-    server = await startStandalone();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-
   it('tells the three kinds apart without connecting anything', async () => {
     const client = lib.createClient({ url: server.url });
     const cluster = lib.createCluster({ rootNodes: [{ url: 'redis://127.0.0.1:1' }] });

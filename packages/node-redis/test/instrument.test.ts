@@ -1,34 +1,17 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { keySlot } from '@redisotel/core-hooks';
-import {
-  type ClusterHandle,
-  type CollectedNumberPoint,
-  captureTelemetry,
-  type StandaloneHandle,
-  type TelemetryCapture,
-} from '@redisotel/testing';
+import { type CollectedNumberPoint, captureTelemetry, type TelemetryCapture } from '@redisotel/testing';
+import { useRedisDeployment } from '@redisotel/testing/vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromNodeRedis, instrumentNodeRedis } from '../src/index.js';
-import {
-  histogramPoints,
-  MODULES,
-  prefix,
-  startCluster,
-  startStandalone,
-  trackUnhandledRejections,
-} from './helpers.js';
+import { histogramPoints, MODULES, prefix, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
-let server: StandaloneHandle;
-let cluster: ClusterHandle;
-beforeAll(async () => {
-  [server, cluster] = await Promise.all([startStandalone(), startCluster()]);
-});
-afterAll(async () => {
-  await Promise.all([server?.stop(), cluster?.stop()]);
-});
+// The project's shared standalone server and cluster (test/global-setup.ts).
+const { deployment: server } = useRedisDeployment('standalone');
+const { deployment: cluster } = useRedisDeployment('cluster');
 
 const attributesOf = (span: ReadableSpan) => span.attributes;
 const commandSpans = (capture: TelemetryCapture) => capture.spans().filter((span) => span.name !== 'connect');

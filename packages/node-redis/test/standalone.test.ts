@@ -5,20 +5,15 @@ import {
   type RedisLike,
   RedisReplyError,
 } from '@redisotel/core-hooks';
-import type { StandaloneHandle } from '@redisotel/testing';
+import { useRedisDeployment } from '@redisotel/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromNodeRedis } from '../src/index.js';
-import { MODULES, prefix, startStandalone, trackUnhandledRejections } from './helpers.js';
+import { MODULES, prefix, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
-let server: StandaloneHandle;
-beforeAll(async () => {
-  server = await startStandalone();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+// The project's shared standalone server (test/global-setup.ts); every key is under this file's prefix().
+const { deployment: server } = useRedisDeployment('standalone');
 
 describe.each(MODULES)('fromNodeRedis standalone ($name)', ({ lib, major }) => {
   for (const resp of [2, 3] as const) {
