@@ -35,6 +35,34 @@ function newToken(): string {
   return token;
 }
 
+/**
+ * Wait for a subscription at most `ms` (or until `signal` aborts); when it comes later, leave it at once.
+ * `undefined` means: no wake-ups this time, retry on the timer.
+ */
+function joinWithin(
+  joining: Promise<WakeUpHandle | undefined>,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<WakeUpHandle | undefined> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (handle: WakeUpHandle | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(handle);
+    };
+    const onAbort = () => finish(undefined);
+    const timer = setTimeout(onAbort, Math.max(0, ms));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    joining.then((handle) => {
+      if (settled) handle?.leave();
+      else finish(handle);
+    });
+  });
+}
+
 type AttemptResult = { lease: HeldLease; retryInMs?: undefined } | { lease?: undefined; retryInMs: number };
 
 /** The acquire loop, tryAcquire and withLock shared by locks and semaphores (methods on a prototype:
@@ -141,7 +169,11 @@ class LockEngine implements Lock {
           // Contended: subscribe to release notifications, then retry at once, since a release may
           // have happened before the subscription was in place.
           wakeTried = true;
-          wake = await joinWakeUps(ctx.redis, backend.channel, backend.sharded);
+          wake = await joinWithin(
+            joinWakeUps(ctx.redis, backend.channel, backend.sharded),
+            waitMs - (performance.now() - startedAt),
+            signal,
+          );
           continue;
         }
         const remaining = waitMs - (performance.now() - startedAt);
