@@ -69,7 +69,8 @@ const MAGIC = '~rc1 ';
 const FOREIGN = '~foreign';
 const TAG_SEPARATOR = '\u001f';
 const NOOP = () => {};
-const KEY_0: readonly number[] = [0];
+const KEY_0: readonly number[] = Object.freeze([0]);
+const NO_TAGS: readonly string[] = Object.freeze([]);
 
 /** An entry read from Redis and decoded. */
 interface Decoded {
@@ -472,7 +473,7 @@ class RedisCache implements Cache {
       createdUs,
       ttlMs,
       staleMs,
-      tags: tagText === '' ? [] : tagText.split(TAG_SEPARATOR),
+      tags: tagText === '' ? NO_TAGS : tagText.split(TAG_SEPARATOR),
       size: payload.length,
       fresh: nowUs === undefined ? staleMs === 0 : nowUs < createdUs + ttlMs * 1000,
     };

@@ -9,6 +9,7 @@ import {
   metrics,
   type Span,
   SpanKind,
+  type SpanOptions,
   type Tracer,
   trace,
 } from '@opentelemetry/api';
@@ -51,6 +52,8 @@ export class CacheTelemetry {
   readonly #name: string;
   readonly #includeKeys: boolean;
   readonly #attributeSets = new Map<string, Attributes>();
+  /** Shared (never mutated) start options of spans without a key: no allocation per operation. */
+  readonly #spanOptions: SpanOptions;
 
   constructor(options: ResolvedCacheOptions) {
     const tracerProvider = options.tracerProvider ?? trace.getTracerProvider();
@@ -59,6 +62,10 @@ export class CacheTelemetry {
     const meter = meterProvider.getMeter(INSTRUMENTATION_SCOPE, VERSION);
     this.#name = options.name;
     this.#includeKeys = options.includeKeys;
+    this.#spanOptions = Object.freeze({
+      kind: SpanKind.INTERNAL,
+      attributes: Object.freeze({ [ATTR_CACHE_NAME]: options.name }),
+    });
     this.#requests = meter.createCounter(METRIC_REQUESTS, {
       description: 'Cache lookups by result (hit, miss, stale) and tier',
       unit: '{request}',
@@ -80,9 +87,11 @@ export class CacheTelemetry {
 
   /** Start an operation span; the key is an attribute only when `includeKeys` is on. */
   startSpan(name: string, key?: string): Span {
-    const attributes: Attributes = { [ATTR_CACHE_NAME]: this.#name };
-    if (this.#includeKeys && key !== undefined) attributes[ATTR_CACHE_KEY] = key;
-    return this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes });
+    if (!this.#includeKeys || key === undefined) return this.tracer.startSpan(name, this.#spanOptions);
+    return this.tracer.startSpan(name, {
+      kind: SpanKind.INTERNAL,
+      attributes: { [ATTR_CACHE_NAME]: this.#name, [ATTR_CACHE_KEY]: key },
+    });
   }
 
   /**
