@@ -442,26 +442,36 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
       const started = performance.now();
       let outcome: RateLimitOutcome | 'error' = 'error';
       let source: RateLimitSource | 'none' = 'none';
+      // The hot path, inline (one async frame): span, script, decision, metrics.
+      const span = startSpan(SPAN_NAMES.consume, key, cost);
       try {
         let decision: RateLimitDecision;
         const cached = denyCache?.lookup(key, cost);
         if (cached !== undefined) {
-          const span = startSpan(SPAN_NAMES.consume, key, cost);
           decision = cachedDecision(cached);
-          describeDecision(span, decision);
-          span.end();
         } else {
-          decision = await decide(SPAN_NAMES.consume, 'consume', key, MODE.consume, cost, options);
+          try {
+            decision = toDecision(
+              parseReply(await runScript(span, key, MODE.consume, cost, options)),
+              'redis',
+            );
+          } catch (error) {
+            const failure = toUnavailableError(error, name, 'consume');
+            recordFailure(span, failure);
+            decision = decideOnFailure(failure, key, MODE.consume, cost);
+          }
           if (denyCache !== undefined && !decision.allowed && decision.source === 'redis') {
             const blocked =
               decision.reason === 'blocked' || (blockDurationMs > 0 && decision.reason === 'limit-exceeded');
             denyCache.remember(key, decision.retryAfterMs, decision.resetAfterMs, cost, blocked);
           }
         }
+        describeDecision(span, decision);
         outcome = outcomeOf(decision);
         source = decision.source;
         return decision;
       } finally {
+        span.end();
         const attributes = metricAttributesOf(outcome, source);
         decisions.add(1, attributes);
         durations.record((performance.now() - started) / 1000, attributes);
