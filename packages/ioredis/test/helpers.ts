@@ -1,12 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { context } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import {
   type ClusterHandle,
   type SentinelHandle,
@@ -91,21 +83,4 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await pause(50);
   }
-}
-
-let contextManagerInstalled = false;
-
-/** An in-memory tracer provider (and the async-hooks context manager, once, for parenting). */
-export function memoryTracing(): {
-  provider: BasicTracerProvider;
-  exporter: InMemorySpanExporter;
-  spans(): ReadableSpan[];
-} {
-  if (!contextManagerInstalled) {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    contextManagerInstalled = true;
-  }
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  return { provider, exporter, spans: () => exporter.getFinishedSpans() };
 }

@@ -1,19 +1,19 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { ClusterHandle, SentinelHandle, StandaloneHandle } from '@redisotel/testing';
+  type ClusterHandle,
+  type CollectedHistogramPoint,
+  type CollectedNumberPoint,
+  captureTelemetry,
+  type ReadableSpan,
+  type SentinelHandle,
+  type StandaloneHandle,
+} from '@redisotel/testing';
 import type { Cluster, default as Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fromIoredis, instrumentIoredis } from '../src/index.js';
 import type { IoredisInstrumentation } from '../src/types.js';
 import {
   MODULES,
-  memoryTracing,
   prefix,
   startCluster,
   startSentinel,
@@ -39,8 +39,9 @@ afterAll(async () => {
   await Promise.all([server?.stop(), other?.stop(), cluster?.stop(), sentinel?.stop()]);
 });
 
-const tracing = memoryTracing();
-const tracer = tracing.provider.getTracer('test');
+const tracing = captureTelemetry();
+const tracer = tracing.tracerProvider.getTracer('test');
+afterAll(() => tracing.shutdown());
 
 function names(spans: readonly ReadableSpan[]): string[] {
   return spans.map((span) => span.name);
@@ -62,9 +63,9 @@ describe.each(MODULES)('instrumentIoredis ($name)', ({ Redis: RedisClass, Cluste
     afterAll(async () => {
       await client?.quit();
     });
-    beforeEach(() => {
-      tracing.exporter.reset();
-      instrumentation = instrumentIoredis(client, { tracerProvider: tracing.provider, metrics: false });
+    beforeEach(async () => {
+      await tracing.reset();
+      instrumentation = instrumentIoredis(client, { tracerProvider: tracing.tracerProvider, metrics: false });
     });
     afterEach(() => {
       instrumentation?.disable();
@@ -175,7 +176,7 @@ describe.each(MODULES)('instrumentIoredis ($name)', ({ Redis: RedisClass, Cluste
 
     it('gives exactly one span per operation when combined with fromIoredis, parented to the caller', async () => {
       const p = prefix();
-      const redis = fromIoredis(client, { tracerProvider: tracing.provider, metrics: false });
+      const redis = fromIoredis(client, { tracerProvider: tracing.tracerProvider, metrics: false });
       await tracer.startActiveSpan('block', async (block) => {
         await redis.send({ name: 'SET', args: [`${p}c`, 'v'], keys: [0] });
         await redis.batch([
@@ -207,9 +208,9 @@ describe.each(MODULES)('instrumentIoredis ($name)', ({ Redis: RedisClass, Cluste
 
     it('gives one span for a fromIoredis command that waited in the offline queue', async () => {
       const lazy = new RedisClass({ host: server.host, port: server.port, lazyConnect: true });
-      const both = instrumentIoredis(lazy, { tracerProvider: tracing.provider, metrics: false });
+      const both = instrumentIoredis(lazy, { tracerProvider: tracing.tracerProvider, metrics: false });
       try {
-        const redis = fromIoredis(lazy, { tracerProvider: tracing.provider, metrics: false });
+        const redis = fromIoredis(lazy, { tracerProvider: tracing.tracerProvider, metrics: false });
         // Not connected: ioredis queues the command offline and connects; it is written on flush.
         expect(lazy.status).toBe('wait');
         expect(await redis.send({ name: 'PING', args: [] })).toBe('PONG');
@@ -224,7 +225,7 @@ describe.each(MODULES)('instrumentIoredis ($name)', ({ Redis: RedisClass, Cluste
     it('records one connect span per connection attempt when combined with fromIoredis', async () => {
       const lazy = new RedisClass({ host: server.host, port: server.port, lazyConnect: true });
       try {
-        fromIoredis(lazy, { tracerProvider: tracing.provider, metrics: false });
+        fromIoredis(lazy, { tracerProvider: tracing.tracerProvider, metrics: false });
         await lazy.connect();
         await settle();
         // `instrumentation` (same address) sees the connect event, but fromIoredis already records it;
@@ -237,42 +238,25 @@ describe.each(MODULES)('instrumentIoredis ($name)', ({ Redis: RedisClass, Cluste
 
     it('records the duration metric once per command and once per pipeline', async () => {
       instrumentation!.disable();
-      const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-      const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
-      const meterProvider = new MeterProvider({ readers: [reader] });
-      instrumentation = instrumentIoredis(client, { meterProvider, tracing: false });
+      const telemetry = captureTelemetry();
+      instrumentation = instrumentIoredis(client, { meterProvider: telemetry.meterProvider, tracing: false });
       const p = prefix();
       await client.set(`${p}m`, '1');
       await client.pipeline().get(`${p}m`).get(`${p}m`).exec();
       await settle();
-      await reader.forceFlush();
-      const metric = exporter
-        .getMetrics()
-        .flatMap((resource) => resource.scopeMetrics)
-        .flatMap((scope) => scope.metrics)
-        .find((m) => m.descriptor.name === 'db.client.operation.duration')!;
-      const points = metric.dataPoints as Array<{
-        attributes: Record<string, unknown>;
-        value: { count: number };
-      }>;
+      const metrics = await telemetry.collectMetrics();
+      const points = metrics['db.client.operation.duration']!.points as readonly CollectedHistogramPoint[];
       const byOperation = Object.fromEntries(
-        points.map((point) => [point.attributes['db.operation.name'], point.value.count]),
+        points.map((point) => [point.attributes['db.operation.name'], point.count]),
       );
       expect(byOperation).toEqual({ SET: 1, 'PIPELINE GET': 1 });
-      const count = exporter
-        .getMetrics()
-        .flatMap((resource) => resource.scopeMetrics)
-        .flatMap((scope) => scope.metrics)
-        .find((m) => m.descriptor.name === 'db.client.connection.count')!;
+      const count = metrics['db.client.connection.count']!.points as readonly CollectedNumberPoint[];
       const states = Object.fromEntries(
-        (count.dataPoints as Array<{ attributes: Record<string, unknown>; value: number }>).map((point) => [
-          point.attributes['db.client.connection.state'],
-          point.value,
-        ]),
+        count.map((point) => [point.attributes['db.client.connection.state'], point.value]),
       );
       expect(states).toEqual({ idle: 1, used: 0 });
       for (const point of points) expect(JSON.stringify(point.attributes)).not.toContain(p);
-      await meterProvider.shutdown();
+      await telemetry.shutdown();
     });
   });
 
@@ -285,8 +269,8 @@ describe.each(MODULES)('instrumentIoredis ($name)', ({ Redis: RedisClass, Cluste
         { lazyConnect: true },
       );
       await client.connect();
-      tracing.exporter.reset();
-      instrumentation = instrumentIoredis(client, { tracerProvider: tracing.provider, metrics: false });
+      await tracing.reset();
+      instrumentation = instrumentIoredis(client, { tracerProvider: tracing.tracerProvider, metrics: false });
     });
     afterAll(async () => {
       instrumentation?.disable();
@@ -316,8 +300,11 @@ describe.each(MODULES)('instrumentIoredis ($name)', ({ Redis: RedisClass, Cluste
         lazyConnect: true,
       });
       client.on('error', () => {});
-      tracing.exporter.reset();
-      const instrumentation = instrumentIoredis(client, { tracerProvider: tracing.provider, metrics: false });
+      await tracing.reset();
+      const instrumentation = instrumentIoredis(client, {
+        tracerProvider: tracing.tracerProvider,
+        metrics: false,
+      });
       try {
         await client.connect();
         await client.set(`${prefix()}k`, 'v');

@@ -1,15 +1,8 @@
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { StandaloneHandle } from '@redisotel/testing';
+import { captureTelemetry, type StandaloneHandle } from '@redisotel/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fromIoredis } from '../src/index.js';
-import {
-  eventually,
-  MODULES,
-  memoryTracing,
-  prefix,
-  startStandalone,
-  trackUnhandledRejections,
-} from './helpers.js';
+import { eventually, MODULES, prefix, startStandalone, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
@@ -21,13 +14,12 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const tracing = memoryTracing();
-const spansNamed = (name: string) => tracing.spans().filter((span) => span.name === name);
+const tracing = captureTelemetry();
+const spansNamed = (name: string) => tracing.findSpans(name);
+afterAll(() => tracing.shutdown());
 
 describe.each(MODULES)('fromIoredis telemetry ($name)', ({ Redis: RedisClass }) => {
-  beforeEach(() => {
-    tracing.exporter.reset();
-  });
+  beforeEach(() => tracing.reset());
 
   it('records the real connect time of the first connection, reconnects and the subscriber', async () => {
     const client = new RedisClass({
@@ -37,7 +29,7 @@ describe.each(MODULES)('fromIoredis telemetry ($name)', ({ Redis: RedisClass }) 
       retryStrategy: () => 50,
     });
     client.on('error', () => {});
-    const redis = fromIoredis(client, { tracerProvider: tracing.provider, metrics: false });
+    const redis = fromIoredis(client, { tracerProvider: tracing.tracerProvider, metrics: false });
     try {
       await client.connect();
       await eventually(() => spansNamed('connect').length === 1);
@@ -73,7 +65,7 @@ describe.each(MODULES)('fromIoredis telemetry ($name)', ({ Redis: RedisClass }) 
     });
     client.on('error', () => {});
     await client.connect();
-    const redis = fromIoredis(client, { tracerProvider: tracing.provider, metrics: false });
+    const redis = fromIoredis(client, { tracerProvider: tracing.tracerProvider, metrics: false });
     const p = prefix();
     try {
       await redis.send({ name: 'SET', args: [`${p}k`, 'secret'], keys: [0] });
