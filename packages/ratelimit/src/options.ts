@@ -146,8 +146,9 @@ export function resolveOptions(options: RateLimiterOptions): ResolvedOptions {
     }
     if (names.has(ruleName)) fail(at('name'), 'unique among the limits', ruleName, true);
     names.add(ruleName);
-    return { limit, windowMs, burst, name: ruleName };
+    return Object.freeze({ limit, windowMs, burst, name: ruleName });
   });
+  Object.freeze(limits);
 
   let prefix = `ratelimit:${name}:`;
   if (options.prefix !== undefined) {

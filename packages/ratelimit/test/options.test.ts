@@ -21,6 +21,8 @@ describe('createRateLimiter options', () => {
     expect(limiter.name).toBe('api');
     expect(limiter.algorithm).toBe('sliding-window');
     expect(limiter.limits).toEqual([{ name: 'api', limit: 10, windowMs: 1000, burst: 10 }]);
+    expect(Object.isFrozen(limiter.limits) && Object.isFrozen(limiter.limits[0])).toBe(true);
+    expect(Object.isFrozen(limiter)).toBe(true);
   });
 
   it('names multi-limit rules after the limiter and their window', () => {
