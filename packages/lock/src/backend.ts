@@ -4,9 +4,11 @@ import {
   LOCK_ACQUIRE,
   LOCK_EXTEND,
   LOCK_RELEASE,
+  READ_ACQUIRE,
   SEMAPHORE_ACQUIRE,
   SEMAPHORE_EXTEND,
   SEMAPHORE_RELEASE,
+  WRITE_ACQUIRE,
 } from './scripts.js';
 
 function integers(reply: RedisReply, length: number, script: string): number[] {
@@ -56,37 +58,45 @@ function parseRelease(reply: RedisReply): boolean {
   return integer(reply, 'release') === 1;
 }
 
+/** What one backend runs: its scripts and the keys each gets. */
+interface BackendConfig {
+  readonly scripts: ScriptSet;
+  /** KEYS of the acquire script. */
+  readonly acquireKeys: readonly string[];
+  /** KEYS of the extend and release scripts (the key holding this lease's token). */
+  readonly holderKey: readonly string[];
+  /** The semaphore limit, appended to the acquire arguments. */
+  readonly limit: number | undefined;
+  /** Wake every waiter of the process on a release (readers can all proceed), not just one. */
+  readonly wakeAll: boolean;
+}
+
 /**
- * The scripts of a lock (`limit` undefined) or a semaphore on one resource. Release notifications use
- * sharded pub/sub (SPUBLISH, same slot as the key) where the adapter supports it, else PUBLISH.
+ * The Redis side of one kind of lease on one resource: one script run per call. Release notifications
+ * use sharded pub/sub (SPUBLISH, same slot as the keys) where the adapter supports it, else PUBLISH.
  * A class: locks are often created per request, and its methods live on the prototype.
  */
 class ScriptBackend implements Backend {
   readonly channel: string;
   readonly sharded: boolean;
+  readonly wakeAll: boolean;
   readonly #redis: RedisLike;
-  readonly #scripts: ScriptSet;
-  readonly #acquireKeys: readonly string[];
-  readonly #mainKey: readonly string[];
-  readonly #limit: number | undefined;
+  readonly #config: BackendConfig;
   readonly #notify: string;
 
-  constructor(redis: RedisLike, keys: ResourceKeys, limit: number | undefined, wakeUp: boolean) {
+  constructor(redis: RedisLike, channel: string, config: BackendConfig, wakeUp: boolean) {
     this.#redis = redis;
-    this.channel = keys.channel;
+    this.#config = config;
+    this.channel = channel;
+    this.wakeAll = config.wakeAll;
     this.sharded = redis.describe().capabilities.shardedPubSub === true;
     this.#notify = wakeUp ? (this.sharded ? '1' : '0') : '';
-    this.#limit = limit;
-    this.#scripts = limit === undefined ? LOCK_SCRIPTS : SEMAPHORE_SCRIPTS;
-    this.#acquireKeys = [keys.main, keys.fence];
-    this.#mainKey = [keys.main];
   }
 
   acquire(token: string, ttlMs: number, timeoutMs: number): Promise<AcquireReply> {
-    const args = this.#limit === undefined ? [token, ttlMs] : [token, ttlMs, this.#limit];
-    return this.#redis
-      .runScript(this.#scripts.acquire, this.#acquireKeys, args, { timeoutMs })
-      .then(parseAcquire);
+    const { scripts, acquireKeys, limit } = this.#config;
+    const args = limit === undefined ? [token, ttlMs] : [token, ttlMs, limit];
+    return this.#redis.runScript(scripts.acquire, acquireKeys, args, { timeoutMs }).then(parseAcquire);
   }
 
   async extend(
@@ -95,8 +105,8 @@ class ScriptBackend implements Backend {
     timeoutMs: number | undefined,
   ): Promise<{ extended: boolean; expiresAt: number }> {
     const reply = await this.#redis.runScript(
-      this.#scripts.extend,
-      this.#mainKey,
+      this.#config.scripts.extend,
+      this.#config.holderKey,
       [token, ttlMs],
       timeoutMs === undefined ? undefined : { timeoutMs },
     );
@@ -107,7 +117,9 @@ class ScriptBackend implements Backend {
   release(token: string, timeoutMs: number): Promise<boolean> {
     // After ttlMs the lease expires on its own: waiting longer for Redis is pointless.
     return this.#redis
-      .runScript(this.#scripts.release, this.#mainKey, [token, this.channel, this.#notify], { timeoutMs })
+      .runScript(this.#config.scripts.release, this.#config.holderKey, [token, this.channel, this.#notify], {
+        timeoutMs,
+      })
       .then(parseRelease);
   }
 }
@@ -119,5 +131,55 @@ export function createBackend(
   limit: number | undefined,
   wakeUp: boolean,
 ): Backend {
-  return new ScriptBackend(redis, keys, limit, wakeUp);
+  return new ScriptBackend(
+    redis,
+    keys.channel,
+    {
+      scripts: limit === undefined ? LOCK_SCRIPTS : SEMAPHORE_SCRIPTS,
+      acquireKeys: [keys.main, keys.fence],
+      holderKey: [keys.main],
+      limit,
+      wakeAll: false,
+    },
+    wakeUp,
+  );
+}
+
+/**
+ * The read and write sides of a read-write lock: the writer key is `keys.main`, readers are a sorted
+ * set at `keys.main + ':readers'` (same hash slot), one fence counter for both.
+ */
+export function createReadWriteBackends(
+  redis: RedisLike,
+  keys: ResourceKeys,
+  wakeUp: boolean,
+): { read: Backend; write: Backend } {
+  const readers = `${keys.main}:readers`;
+  const acquireKeys = [keys.main, readers, keys.fence];
+  return {
+    read: new ScriptBackend(
+      redis,
+      keys.channel,
+      {
+        scripts: { acquire: READ_ACQUIRE, extend: SEMAPHORE_EXTEND, release: SEMAPHORE_RELEASE },
+        acquireKeys,
+        holderKey: [readers],
+        limit: undefined,
+        wakeAll: true,
+      },
+      wakeUp,
+    ),
+    write: new ScriptBackend(
+      redis,
+      keys.channel,
+      {
+        scripts: { acquire: WRITE_ACQUIRE, extend: LOCK_EXTEND, release: LOCK_RELEASE },
+        acquireKeys,
+        holderKey: [keys.main],
+        limit: undefined,
+        wakeAll: true,
+      },
+      wakeUp,
+    ),
+  };
 }

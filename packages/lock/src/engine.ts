@@ -170,7 +170,7 @@ class LockEngine implements Lock {
           // have happened before the subscription was in place.
           wakeTried = true;
           wake = await joinWithin(
-            joinWakeUps(ctx.redis, backend.channel, backend.sharded),
+            joinWakeUps(ctx.redis, backend.channel, backend.sharded, backend.wakeAll),
             waitMs - (performance.now() - startedAt),
             signal,
           );

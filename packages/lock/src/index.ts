@@ -5,6 +5,7 @@ export {
   LockUnavailableError,
 } from './errors.js';
 export { createLock } from './lock.js';
+export { createReadWriteLock } from './read-write-lock.js';
 export { createSemaphore } from './semaphore.js';
 export {
   type AcquireOutcome,
@@ -23,6 +24,7 @@ export {
   ATTR_LOCK_WAIT_MS,
   EVENT_LOCK_LOST,
   INSTRUMENTATION_SCOPE,
+  type LockKind,
   METRIC_ACQUIRE_OUTCOMES,
   METRIC_ACQUIRE_WAIT,
   METRIC_HOLD_DURATION,
@@ -35,6 +37,7 @@ export type {
   Lock,
   LockedFunction,
   LockOptions,
+  ReadWriteLock,
   Semaphore,
   SemaphoreOptions,
 } from './types.js';

@@ -17,4 +17,6 @@ export interface Backend {
   readonly channel: string;
   /** Whether the channel is a sharded one (SSUBSCRIBE). */
   readonly sharded: boolean;
+  /** Wake every waiter of the process on a release instead of one (read-write locks). */
+  readonly wakeAll: boolean;
 }

@@ -13,6 +13,7 @@ import {
   ATTR_LOCK_RESOURCE,
   ATTR_LOCK_TTL_MS,
   EVENT_LOCK_LOST,
+  type LockKind,
   type LockTelemetry,
   SPAN_OPERATIONS,
 } from './telemetry.js';
@@ -24,7 +25,7 @@ export interface LeaseContext {
   readonly backend: Backend;
   readonly options: ResolvedOptions;
   readonly telemetry: LockTelemetry;
-  readonly kind: 'lock' | 'semaphore';
+  readonly kind: LockKind;
   readonly resource: string;
   /** {@link spanAttributes} of this lock. */
   readonly spanAttributes: Attributes;

@@ -131,6 +131,7 @@ export function resolveOptions(
   where: string,
   options: LockOptions | SemaphoreOptions | undefined,
   semaphore: boolean,
+  defaultPrefix: string = semaphore ? 'semaphore:' : 'lock:',
 ): ResolvedOptions {
   if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
     throw new TypeError(`${where}: options must be an object, received ${describeValue(options)}`);
@@ -169,7 +170,7 @@ export function resolveOptions(
     );
   }
   const wakeUp = booleanOption(where, 'wakeUp', o.wakeUp, true);
-  const prefix = stringOption(where, 'prefix', o.prefix, semaphore ? 'semaphore:' : 'lock:', true);
+  const prefix = stringOption(where, 'prefix', o.prefix, defaultPrefix, true);
   const name = stringOption(where, 'name', o.name, 'default', false);
   const recordResource = booleanOption(where, 'recordResource', o.recordResource, false);
   providerOption(where, 'tracerProvider', o.tracerProvider, 'getTracer');

@@ -102,3 +102,46 @@ if tonumber(score) <= now then return 0 end
 ${NOTIFY}
 return 1`,
 });
+
+// Read-write lock: the writer holds KEYS[1] (a string with PX, like a lock); readers are a sorted set
+// KEYS[2] scored by expiry (like a semaphore without a limit). Extension and release reuse the lock
+// scripts (writer) and the semaphore scripts (readers).
+
+/**
+ * KEYS[1] writer, KEYS[2] readers, KEYS[3] fence counter; ARGV[1] token, ARGV[2] ttl ms.
+ * → `{1, fencingToken, expiresAt}` or `{0, writerPttl, now}`.
+ */
+export const READ_ACQUIRE = defineScript({
+  name: 'redisotel_rwlock_read_acquire',
+  source: `${NOW}
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return {0, redis.call('PTTL', KEYS[1]), now}
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local fence = redis.call('INCR', KEYS[3])
+local expires = now + tonumber(ARGV[2])
+redis.call('ZADD', KEYS[2], expires, ARGV[1])
+local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+if last[2] then redis.call('PEXPIREAT', KEYS[2], last[2]) end
+return {1, fence, expires}`,
+});
+
+/**
+ * KEYS[1] writer, KEYS[2] readers, KEYS[3] fence counter; ARGV[1] token, ARGV[2] ttl ms.
+ * → `{1, fencingToken, expiresAt}` or `{0, msUntilTheBlockerExpires, now}`.
+ */
+export const WRITE_ACQUIRE = defineScript({
+  name: 'redisotel_rwlock_write_acquire',
+  source: `${NOW}
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return {0, redis.call('PTTL', KEYS[1]), now}
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[2]) > 0 then
+  local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  return {0, tonumber(last[2]) - now, now}
+end
+local fence = redis.call('INCR', KEYS[3])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {1, fence, now + tonumber(ARGV[2])}`,
+});

@@ -13,6 +13,9 @@ import { VERSION } from './version.js';
 /** The instrumentation scope of this package's tracer and meter. */
 export const INSTRUMENTATION_SCOPE = '@redisotel/lock';
 
+/** What a span or metric is about: the `lock.kind` attribute and the first word of span names. */
+export type LockKind = 'lock' | 'semaphore' | 'read-lock' | 'write-lock';
+
 /** Span names: `lock acquire`, `semaphore release`, … (`{kind} {operation}`). */
 export const SPAN_OPERATIONS = {
   acquire: 'acquire',
@@ -24,7 +27,7 @@ export const SPAN_OPERATIONS = {
 
 /** Span and metric attribute keys. */
 export const ATTR_LOCK_NAME = 'lock.name';
-/** `lock` or `semaphore`. */
+/** `lock`, `semaphore`, `read-lock` or `write-lock`. */
 export const ATTR_LOCK_KIND = 'lock.kind';
 /** The resource; on spans only, and only with `recordResource: true`. */
 export const ATTR_LOCK_RESOURCE = 'lock.resource';
@@ -82,7 +85,7 @@ export function createLockTelemetry(
   tracerProviderOption: TracerProvider | undefined,
   meterProviderOption: MeterProvider | undefined,
   name: string,
-  kind: 'lock' | 'semaphore',
+  kind: LockKind,
 ): LockTelemetry {
   const tracerProvider = tracerProviderOption ?? trace.getTracerProvider();
   const meterProvider = meterProviderOption ?? metrics.getMeterProvider();
@@ -110,7 +113,7 @@ function build(
   tracerProvider: TracerProvider,
   meterProvider: MeterProvider,
   name: string,
-  kind: 'lock' | 'semaphore',
+  kind: LockKind,
 ): LockTelemetry {
   const tracer = tracerProvider.getTracer(INSTRUMENTATION_SCOPE, VERSION);
   const meter = meterProvider.getMeter(INSTRUMENTATION_SCOPE, VERSION);

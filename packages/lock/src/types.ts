@@ -53,8 +53,8 @@ export interface LeaseOptions {
   readonly wakeUp?: boolean;
   /**
    * The namespace of the keys. Keys are `${prefix}{${resource}}` and `${prefix}{${resource}}:fence`
-   * (one hash slot per resource on a cluster).
-   * @default 'lock:' (locks), 'semaphore:' (semaphores)
+   * (plus `:readers` for read-write locks; one hash slot per resource on a cluster).
+   * @default 'lock:' (locks), 'semaphore:' (semaphores), 'rwlock:' (read-write locks)
    */
   readonly prefix?: string;
   /**
@@ -176,4 +176,17 @@ export interface Lock {
 export interface Semaphore extends Lock {
   /** The most leases held at once. */
   readonly limit: number;
+}
+
+/**
+ * A read-write lock (see `createReadWriteLock`): `read` leases are shared, a `write` lease is
+ * exclusive. Both sides have the {@link Lock} API and the same {@link Lease} shape.
+ */
+export interface ReadWriteLock {
+  /** The resource this lock guards. */
+  readonly resource: string;
+  /** Shared leases: granted while no writer holds the lock. */
+  readonly read: Lock;
+  /** The exclusive lease: granted when no writer and no (unexpired) reader holds the lock. */
+  readonly write: Lock;
 }

@@ -39,7 +39,14 @@ function wakeAll(entry: ChannelEntry): void {
   for (const listener of [...entry.listeners]) listener();
 }
 
-function openEntry(redis: RedisLike, channels: Map<string, ChannelEntry>, channel: string, sharded: boolean) {
+function openEntry(
+  redis: RedisLike,
+  channels: Map<string, ChannelEntry>,
+  registryKey: string,
+  channel: string,
+  sharded: boolean,
+  everyone: boolean,
+) {
   const entry: ChannelEntry = {
     generation: 0,
     listeners: new Set(),
@@ -53,7 +60,7 @@ function openEntry(redis: RedisLike, channels: Map<string, ChannelEntry>, channe
   entry.ready = (async () => {
     try {
       const subscriber = redis.subscriber();
-      const listener = () => wakeOne(entry);
+      const listener = everyone ? () => wakeAll(entry) : () => wakeOne(entry);
       entry.unsubscribe = sharded
         ? await subscriber.ssubscribe(channel, listener)
         : await subscriber.subscribe(channel, listener);
@@ -63,7 +70,7 @@ function openEntry(redis: RedisLike, channels: Map<string, ChannelEntry>, channe
       return true;
     } catch {
       // No pub/sub (or it failed): forget the entry so a later waiter tries again; this one polls.
-      if (channels.get(channel) === entry) channels.delete(channel);
+      if (channels.get(registryKey) === entry) channels.delete(registryKey);
       return false;
     }
   })();
@@ -108,16 +115,19 @@ export async function joinWakeUps(
   redis: RedisLike,
   channel: string,
   sharded: boolean,
+  everyone = false,
 ): Promise<WakeUpHandle | undefined> {
+  // Wake-one and wake-all waiters of one channel keep separate subscriptions.
+  const registryKey = everyone ? `*${channel}` : channel;
   let channels = registry.get(redis);
   if (channels === undefined) {
     channels = new Map();
     registry.set(redis, channels);
   }
-  let entry = channels.get(channel);
+  let entry = channels.get(registryKey);
   if (entry === undefined) {
-    entry = openEntry(redis, channels, channel, sharded);
-    channels.set(channel, entry);
+    entry = openEntry(redis, channels, registryKey, channel, sharded, everyone);
+    channels.set(registryKey, entry);
   }
   if (entry.linger !== undefined) {
     clearTimeout(entry.linger);
@@ -135,7 +145,7 @@ export async function joinWakeUps(
       joined.linger = setTimeout(() => {
         joined.linger = undefined;
         if (joined.refs !== 0) return;
-        if (map.get(channel) === joined) map.delete(channel);
+        if (map.get(registryKey) === joined) map.delete(registryKey);
         closeEntry(joined);
       }, LINGER_MS);
       joined.linger.unref();

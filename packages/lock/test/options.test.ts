@@ -1,7 +1,7 @@
 import type { RedisLike } from '@redisotel/core-hooks';
 import { CLIENTS, type ConnectedClient, connectClient } from '@redisotel/test-clients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLock, createSemaphore } from '../src/index.js';
+import { createLock, createReadWriteLock, createSemaphore } from '../src/index.js';
 import { deploymentFor } from './support.js';
 
 describe('options are validated at creation', () => {
@@ -76,6 +76,17 @@ describe('options are validated at creation', () => {
     expect(() => createSemaphore(redis, 's', { limit: 0 })).toThrow(RangeError);
     expect(() => createSemaphore(redis, 's', { limit: '3' as never })).toThrow(TypeError);
     expect(createSemaphore(redis, 's', { limit: 3 }).limit).toBe(3);
+  });
+
+  it('validates read-write lock arguments and options like a lock', () => {
+    expect(() => createReadWriteLock(redis, '')).toThrow(RangeError);
+    expect(() => createReadWriteLock(redis, 'rw', { limit: 2 } as never)).toThrow(
+      'createReadWriteLock: unknown option "limit"',
+    );
+    expect(() => createReadWriteLock(redis, 'rw', { ttlMs: -1 })).toThrow(RangeError);
+    const rw = createReadWriteLock(redis, 'rw');
+    expect(rw.read.resource).toBe('rw');
+    expect(rw.write.resource).toBe('rw');
   });
 
   it('validates per-call options synchronously as rejections', async () => {

@@ -4,7 +4,7 @@ import { CLIENTS, type ConnectedClient, connectClient } from '@redisotel/test-cl
 import type { ReadableSpan } from '@redisotel/testing';
 import { useTelemetryCapture } from '@redisotel/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLock, createSemaphore, type LockOptions } from '../src/index.js';
+import { createLock, createReadWriteLock, createSemaphore, type LockOptions } from '../src/index.js';
 import { VERSION } from '../src/version.js';
 import { deploymentFor, filePrefix, untilAborted } from './support.js';
 
@@ -185,5 +185,30 @@ describe.each(CLIENTS)('$name', (client) => {
       'lock.name': 'renders',
       'lock.kind': 'semaphore',
     });
+  });
+
+  it('read-write locks name their spans and metrics by side', async () => {
+    const rw = createReadWriteLock(redis, fresh(), {
+      prefix,
+      name: 'config',
+      tracerProvider: telemetry.tracerProvider,
+      meterProvider: telemetry.meterProvider,
+    });
+    await rw.read.withLock(async () => {});
+    await rw.write.withLock(async () => {});
+    expect(telemetry.attributes('read-lock acquire')).toMatchObject({
+      'lock.name': 'config',
+      'lock.kind': 'read-lock',
+    });
+    expect(telemetry.attributes('write-lock release')).toMatchObject({
+      'lock.name': 'config',
+      'lock.kind': 'write-lock',
+      'lock.released': true,
+    });
+    const outcomes = await telemetry.metric('lock.acquire.outcomes');
+    expect(outcomes.points.map((point) => point.attributes['lock.kind']).sort()).toEqual([
+      'read-lock',
+      'write-lock',
+    ]);
   });
 });

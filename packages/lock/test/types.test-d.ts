@@ -1,6 +1,14 @@
 import type { RedisLike } from '@redisotel/core-hooks';
 import { describe, expectTypeOf, it } from 'vitest';
-import { createLock, createSemaphore, type Lease, type Lock, type Semaphore } from '../src/index.js';
+import {
+  createLock,
+  createReadWriteLock,
+  createSemaphore,
+  type Lease,
+  type Lock,
+  type ReadWriteLock,
+  type Semaphore,
+} from '../src/index.js';
 
 declare const redis: RedisLike;
 
@@ -22,5 +30,12 @@ describe('public types', () => {
     createSemaphore(redis, 's', {});
     expectTypeOf<Lease['fencingToken']>().toEqualTypeOf<number>();
     expectTypeOf<Lease['release']>().returns.resolves.toEqualTypeOf<boolean>();
+  });
+
+  it('read-write locks have a Lock per side', () => {
+    const rw = createReadWriteLock(redis, 'r');
+    expectTypeOf(rw).toEqualTypeOf<ReadWriteLock>();
+    expectTypeOf(rw.read).toEqualTypeOf<Lock>();
+    expectTypeOf(rw.write.withLock(() => 'x')).resolves.toEqualTypeOf<string>();
   });
 });
