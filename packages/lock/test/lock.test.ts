@@ -201,6 +201,40 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
       await lease.release();
     });
 
+    it('wakes waiters over plain PUBLISH/SUBSCRIBE when the adapter lacks sharded pub/sub', async () => {
+      const description = redis.describe();
+      const plain: RedisLike = {
+        ...redis,
+        describe: () => ({
+          ...description,
+          capabilities: { ...description.capabilities, shardedPubSub: false },
+        }),
+      };
+      const resource = fresh();
+      const options = {
+        prefix: `${prefix}lock:`,
+        ttlMs: 30_000,
+        waitMs: 25_000,
+        retryDelayMs: 60_000,
+        retryJitterMs: 0,
+      };
+      const holder = await createLock(plain, resource, options).acquire();
+      const pending = createLock(plain, resource, options).acquire();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await holder.release();
+      const lease = await pending;
+      await lease.release();
+    });
+
+    // SCRIPT FLUSH would reach one node of a cluster only: standalone shows the recovery.
+    it.skipIf(topology !== 'standalone')('recovers when Redis lost its scripts (SCRIPT FLUSH)', async () => {
+      const lock = lockOf(fresh());
+      await (await lock.acquire()).release();
+      await command(redis, 'SCRIPT', ['FLUSH'], []);
+      const lease = await lock.acquire();
+      expect(await lease.release()).toBe(true);
+    });
+
     it('without wake-ups it retries on its timer', async () => {
       const resource = fresh();
       const holder = await lockOf(resource, { ttlMs: 30_000 }).acquire();
