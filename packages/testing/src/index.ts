@@ -6,6 +6,11 @@ export {
   type ConformanceTestApi,
   describeRedisLikeConformance,
 } from './conformance.js';
+export {
+  type ConformanceClient,
+  describeRedisLikeConformanceOnOwnDeployments,
+  type OwnDeploymentsConformanceOptions,
+} from './conformance-deployments.js';
 export { dockerAvailable, REDIS_IMAGE } from './container.js';
 export { RedisDeploymentError, RedisUnavailableError } from './errors.js';
 export {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeEach, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, inject } from 'vitest';
 import { PROVIDED_KEY, type ProvidedRedisDeployments } from './provided-context.js';
 import {
   type CaptureTelemetryOptions,
@@ -109,4 +109,33 @@ export function useTelemetryCapture(options?: CaptureTelemetryOptions): Telemetr
   beforeEach(() => capture.reset());
   afterAll(() => capture.shutdown());
   return capture;
+}
+
+/**
+ * Fail each test after which something in this process rejected without a handler, listing the reasons.
+ * Call it at the top level of a test file: it listens for `unhandledRejection` from `beforeAll` to
+ * `afterAll`. Code under test that must never leave a promise rejection unhandled (a client adapter, a
+ * subscriber that reconnects) is held to that in every test. `reasons` is the list checked after each
+ * test (empty it yourself in a test that provokes one on purpose).
+ * @example
+ * ```ts
+ * trackUnhandledRejections();
+ * it('survives a killed server', async () => { … }); // fails if anything rejected unhandled meanwhile
+ * ```
+ */
+export function trackUnhandledRejections(): { readonly reasons: unknown[] } {
+  const reasons: unknown[] = [];
+  const onRejection = (reason: unknown) => {
+    reasons.push(reason);
+  };
+  beforeAll(() => {
+    process.on('unhandledRejection', onRejection);
+  });
+  afterEach(() => {
+    expect(reasons, 'unhandled rejections').toEqual([]);
+  });
+  afterAll(() => {
+    process.off('unhandledRejection', onRejection);
+  });
+  return { reasons };
 }
