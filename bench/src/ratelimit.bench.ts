@@ -22,8 +22,8 @@ import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
 import { type LoadResult, median, printTable, runLoad } from './lib/measure.js';
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const ops = Number(process.env.BENCH_OPS ?? 30_000);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const ops = Number(process.env.BENCH_OPS ?? 20_000);
 const CONCURRENCY = 64;
 const MANY_KEYS = 10_000;
 const WINDOW_MS = 60_000;
