@@ -7,7 +7,6 @@ import {
 } from '@redisotel/testing';
 import IoredisV6, { Cluster as ClusterV6 } from 'ioredis';
 import IoredisV5, { Cluster as ClusterV5 } from 'ioredis-v5';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 
 /** One supported ioredis major, by its classes. */
 export interface IoredisModuleCase {
@@ -35,23 +34,8 @@ export function prefix(tag = randomBytes(4).toString('hex')): string {
   return `{io-${tag}}:`;
 }
 
-/** Fail the test file when anything rejects unhandled while it runs (the adapter must never leave one). */
-export function trackUnhandledRejections(): { readonly reasons: unknown[] } {
-  const reasons: unknown[] = [];
-  const onRejection = (reason: unknown) => {
-    reasons.push(reason);
-  };
-  beforeAll(() => {
-    process.on('unhandledRejection', onRejection);
-  });
-  afterEach(() => {
-    expect(reasons, 'unhandled rejections').toEqual([]);
-  });
-  afterAll(() => {
-    process.off('unhandledRejection', onRejection);
-  });
-  return { reasons };
-}
+// Fails each test after which anything rejected unhandled (the adapter must never leave one).
+export { trackUnhandledRejections } from '@redisotel/testing/vitest';
 
 /** Spawned servers only: never the system Redis on 6379, never `REDIS_URL`. */
 const SOURCES = ['binary'] as const;

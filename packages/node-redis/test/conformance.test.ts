@@ -1,111 +1,50 @@
-import {
-  type ClusterHandle,
-  connectResp,
-  describeRedisLikeConformance,
-  type SentinelHandle,
-  type StandaloneHandle,
-} from '@redisotel/testing';
+import type { RedisLike } from '@redisotel/core-hooks';
+import { type ConformanceTarget, describeRedisLikeConformanceOnOwnDeployments } from '@redisotel/testing';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { fromNodeRedis } from '../src/index.js';
-import {
-  MODULES,
-  startCluster,
-  startSentinel,
-  startStandalone,
-  trackUnhandledRejections,
-} from './helpers.js';
+import { MODULES, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
-const test = { describe, it, beforeAll, afterAll };
-
-let standalone: StandaloneHandle;
-let cluster: ClusterHandle;
-let sentinel: SentinelHandle;
-beforeAll(async () => {
-  [standalone, cluster, sentinel] = await Promise.all([startStandalone(), startCluster(), startSentinel()]);
-}, 180_000);
-afterAll(async () => {
-  await Promise.all([standalone?.stop(), cluster?.stop(), sentinel?.stop()]);
-});
-
-/** Run a command on every data node (masters and replicas: node-redis may subscribe on a replica). */
-async function onEveryClusterNode(command: readonly (string | number | Buffer)[]): Promise<void> {
-  for (const node of cluster.nodes) {
-    if (!node.running) continue;
-    const connection = await connectResp({ host: node.host, port: node.port });
-    try {
-      await connection.command([...command]);
-    } finally {
-      await connection.close();
-    }
-  }
+/** The RedisLike over a connected client; closing it closes its subscriber, then the client. */
+function target(redis: RedisLike, closeClient: () => Promise<unknown>): ConformanceTarget {
+  return {
+    redis,
+    async close() {
+      await redis.subscriber().close();
+      await closeClient();
+    },
+  };
 }
 
-for (const { name, lib } of MODULES) {
-  describeRedisLikeConformance(
-    `node-redis (${name}) × standalone`,
-    async () => {
-      const client = lib.createClient({ url: standalone.url, socket: { reconnectStrategy: () => 100 } });
+// One standalone server, cluster and sentinel group of the file's own (the standalone one is restarted).
+describeRedisLikeConformanceOnOwnDeployments(
+  MODULES.map(({ name, lib }) => ({
+    name: `node-redis (${name})`,
+    async standalone(server) {
+      const client = lib.createClient({ url: server.url, socket: { reconnectStrategy: () => 100 } });
       client.on('error', () => {});
       await client.connect();
-      const redis = fromNodeRedis(client);
-      return {
-        redis,
-        async close() {
-          await redis.subscriber().close();
-          if (client.isOpen) await client.close();
-        },
-      };
+      return target(fromNodeRedis(client), async () => {
+        if (client.isOpen) await client.close();
+      });
     },
-    {
-      test,
-      topology: 'standalone',
-      async restart() {
-        await standalone.kill(standalone.port);
-        await standalone.restart(standalone.port);
-        await standalone.waitHealthy();
-      },
-    },
-  );
-
-  describeRedisLikeConformance(
-    `node-redis (${name}) × cluster`,
-    async () => {
+    async cluster(cluster) {
       const first = cluster.nodes[0]!;
       const client = lib.createCluster({ rootNodes: [{ url: `redis://${first.host}:${first.port}` }] });
       client.on('error', () => {});
       await client.connect();
-      const redis = fromNodeRedis(client);
-      return {
-        redis,
-        async close() {
-          await redis.subscriber().close();
-          await client.close();
-        },
-      };
+      return target(fromNodeRedis(client), () => client.close());
     },
-    { test, topology: 'cluster', onEveryMaster: onEveryClusterNode },
-  );
-
-  describeRedisLikeConformance(
-    `node-redis (${name}) × sentinel`,
-    async () => {
+    async sentinel(group) {
       const client = lib.createSentinel({
-        name: sentinel.masterName,
-        sentinelRootNodes: sentinel.sentinels.map((s) => ({ host: s.host, port: s.port })),
+        name: group.masterName,
+        sentinelRootNodes: group.sentinels.map((s) => ({ host: s.host, port: s.port })),
       });
       client.on('error', () => {});
       await client.connect();
-      const redis = fromNodeRedis(client, { masterName: sentinel.masterName });
-      return {
-        redis,
-        async close() {
-          await redis.subscriber().close();
-          await client.close();
-        },
-      };
+      return target(fromNodeRedis(client, { masterName: group.masterName }), () => client.close());
     },
-    { test, topology: 'sentinel' },
-  );
-}
+  })),
+  { test: { describe, it, beforeAll, afterAll } },
+);

@@ -9,7 +9,7 @@ import {
 } from '@redisotel/testing';
 import * as redisV6 from 'redis';
 import * as redisV5 from 'redis-v5';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
 
 /** One supported node-redis major, by its module. */
 export interface RedisModuleCase {
@@ -29,25 +29,8 @@ export function prefix(tag = randomBytes(4).toString('hex')): string {
   return `{nr-${tag}}:`;
 }
 
-/**
- * Fail the test file when anything rejects unhandled while it runs (the adapter must never leave one).
- */
-export function trackUnhandledRejections(): { readonly reasons: unknown[] } {
-  const reasons: unknown[] = [];
-  const onRejection = (reason: unknown) => {
-    reasons.push(reason);
-  };
-  beforeAll(() => {
-    process.on('unhandledRejection', onRejection);
-  });
-  afterEach(() => {
-    expect(reasons, 'unhandled rejections').toEqual([]);
-  });
-  afterAll(() => {
-    process.off('unhandledRejection', onRejection);
-  });
-  return { reasons };
-}
+// Fails each test after which anything rejected unhandled (the adapter must never leave one).
+export { trackUnhandledRejections } from '@redisotel/testing/vitest';
 
 /**
  * Servers of our own (spawned `redis-server`, else a container): never the system Redis on 6379 nor an
