@@ -2,6 +2,7 @@ import {
   type Attributes,
   type Counter,
   context,
+  createNoopMeter,
   type Histogram,
   INVALID_TRACEID,
   metrics,
@@ -130,6 +131,9 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
     INSTRUMENTATION_SCOPE,
     VERSION,
   );
+  // The metrics API has no proxy: a no-op meter stays one, so skip the clock reads and lookups it would
+  // throw away (the cost with no SDK must be near zero).
+  const recordMetrics = Object.getPrototypeOf(meter) !== Object.getPrototypeOf(createNoopMeter());
   const decisions: Counter = meter.createCounter(METRIC_DECISIONS, {
     unit: '{decision}',
     description: 'Rate limit decisions (consume calls), by limiter name, algorithm, outcome and source.',
@@ -439,7 +443,7 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
       validateKey('consume', key);
       const cost = options?.cost === undefined ? 1 : validateAmount('consume', 'cost', options.cost, 0);
       validateCallTimeout('consume', options?.timeoutMs);
-      const started = performance.now();
+      const started = recordMetrics ? performance.now() : 0;
       let outcome: RateLimitOutcome | 'error' = 'error';
       let source: RateLimitSource | 'none' = 'none';
       // The hot path, inline (one async frame): span, script, decision, metrics.
@@ -472,9 +476,11 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
         return decision;
       } finally {
         span.end();
-        const attributes = metricAttributesOf(outcome, source);
-        decisions.add(1, attributes);
-        durations.record((performance.now() - started) / 1000, attributes);
+        if (recordMetrics) {
+          const attributes = metricAttributesOf(outcome, source);
+          decisions.add(1, attributes);
+          durations.record((performance.now() - started) / 1000, attributes);
+        }
       }
     },
 
