@@ -266,25 +266,19 @@ class RedisCache implements Cache {
         new CacheUnavailableError('The cache circuit breaker is open: Redis is not called', true),
       );
     }
-    let call: Promise<T>;
     try {
-      call = this.#deadlines.race(run(undefined));
+      return this.#deadlines.race(run(undefined), breaker === undefined ? undefined : this.#onSettled);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (breaker === undefined) return call;
-    return call.then(
-      (result) => {
-        breaker.success();
-        return result;
-      },
-      (error: unknown) => {
-        if (isOutage(error)) breaker.failure();
-        else breaker.success();
-        throw error;
-      },
-    );
   }
+
+  /** The circuit breaker's view of a settled call (`undefined`: success). */
+  readonly #onSettled = (error: unknown): void => {
+    const breaker = this.#breaker!;
+    if (error !== undefined && isOutage(error)) breaker.failure();
+    else breaker.success();
+  };
 
   #recordError(span: Span | undefined, operation: string, type: CacheErrorType, error: unknown): void {
     this.#telemetry.error(operation, type);
@@ -616,8 +610,12 @@ class RedisCache implements Cache {
     return { entry: checked[0], lease, nowUs };
   }
 
-  async get<T = unknown>(key: string): Promise<T | undefined> {
-    validateKey('get', key);
+  get<T = unknown>(key: string): Promise<T | undefined> {
+    try {
+      validateKey('get', key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const l1 = this.#l1;
     if (l1 !== undefined) {
       const hit = l1.get(key, performance.now());
@@ -633,7 +631,7 @@ class RedisCache implements Cache {
         }
         span.end();
         this.#telemetry.request('get', 'hit', 'l1');
-        return hit.value as T;
+        return Promise.resolve(hit.value as T);
       }
     }
     const span = this.#telemetry.startSpan(SPAN_GET, key);

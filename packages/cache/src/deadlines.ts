@@ -22,19 +22,30 @@ export class Deadlines {
     this.#tickMs = Math.max(5, Math.min(250, Math.ceil(timeoutMs / 4)));
   }
 
-  /** `promise`, or a `RedisTimeoutError` if it has not settled by the deadline. */
-  race<T>(promise: Promise<T>): Promise<T> {
+  /**
+   * `promise`, or a `RedisTimeoutError` if it has not settled by the deadline. `settled` (if given) sees
+   * the outcome first (the circuit breaker's bookkeeping), in the same promise layer.
+   */
+  race<T>(promise: Promise<T>, settled?: (error: unknown) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const pending: Pending = { at: performance.now() + this.#timeoutMs, reject };
+      const pending: Pending = {
+        at: performance.now() + this.#timeoutMs,
+        reject: (error) => {
+          settled?.(error);
+          reject(error);
+        },
+      };
       this.#pending.add(pending);
       if (this.#timer === undefined) this.#arm();
       promise.then(
         (value) => {
-          this.#pending.delete(pending);
+          if (!this.#pending.delete(pending)) return;
+          settled?.(undefined);
           resolve(value);
         },
         (error: unknown) => {
-          this.#pending.delete(pending);
+          if (!this.#pending.delete(pending)) return;
+          settled?.(error ?? new Error('rejected with undefined'));
           reject(error);
         },
       );
