@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, inject } from 'vitest';
 import { PROVIDED_KEY, type ProvidedRedisDeployments } from './provided-context.js';
+import { startRedis } from './start-redis.js';
 import {
   type CaptureTelemetryOptions,
   captureTelemetry,
@@ -8,9 +9,17 @@ import {
 } from './telemetry-capture.js';
 import type {
   ClusterDeployment,
+  ClusterHandle,
+  RedisDeploymentHandle,
   RedisTopologyName,
   SentinelDeployment,
+  SentinelHandle,
   StandaloneDeployment,
+  StandaloneHandle,
+  StartClusterOptions,
+  StartRedisOptions,
+  StartSentinelOptions,
+  StartStandaloneOptions,
 } from './types.js';
 
 export type { ProvidedRedisDeployments } from './provided-context.js';
@@ -138,4 +147,49 @@ export function trackUnhandledRejections(): { readonly reasons: unknown[] } {
     process.off('unhandledRejection', onRejection);
   });
   return { reasons };
+}
+
+/**
+ * A deployment of the current test file (or `describe`) alone, for tests that kill, restart or fail over
+ * servers, which a shared deployment must not be used for. It is started with `startRedis(options)` in a
+ * `beforeAll` and stopped in an `afterAll`, both registered by this call. The returned object stands for
+ * the handle: use it in tests and hooks (once the `beforeAll` ran), not at the top level of the file,
+ * where reading it throws.
+ * @example
+ * ```ts
+ * const server = useOwnRedis({ topology: 'standalone', sources: ['binary'] });
+ * it('recovers after a restart', async () => {
+ *   await server.kill(server.port);
+ *   await server.restart(server.port);
+ * });
+ * ```
+ */
+export function useOwnRedis(options: StartStandaloneOptions): StandaloneHandle;
+export function useOwnRedis(options: StartClusterOptions): ClusterHandle;
+export function useOwnRedis(options: StartSentinelOptions): SentinelHandle;
+export function useOwnRedis(options: StartRedisOptions): RedisDeploymentHandle;
+export function useOwnRedis(options: StartRedisOptions): RedisDeploymentHandle {
+  let handle: RedisDeploymentHandle | undefined;
+  beforeAll(async () => {
+    handle = await startRedis(options);
+  });
+  afterAll(async () => {
+    await handle?.stop();
+  });
+  const started = (): RedisDeploymentHandle => {
+    if (handle === undefined) {
+      throw new Error(
+        `useOwnRedis: the ${options.topology} deployment is not started yet; read it in tests and hooks, not at the top level of the file`,
+      );
+    }
+    return handle;
+  };
+  return new Proxy({} as RedisDeploymentHandle, {
+    get(_target, property) {
+      const target = started();
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+    has: (_target, property) => property in started(),
+  });
 }
