@@ -6,21 +6,14 @@ import {
   type RedisLike,
   RedisReplyError,
 } from '@redisotel/core-hooks';
-import type { ClusterHandle } from '@redisotel/testing';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIoredis } from '../src/index.js';
-import { eventually, MODULES, prefix, startCluster, trackUnhandledRejections } from './helpers.js';
+import { eventually, MODULES, ownCluster, prefix, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
-let deployment: ClusterHandle;
-beforeAll(async () => {
-  deployment = await startCluster();
-});
-afterAll(async () => {
-  await deployment?.stop();
-});
+const deployment = ownCluster();
 
 /** Records the peer each command and batch reported. */
 function peerRecorder(): { hook: RedisHook; peers: Array<{ address: string; port?: number } | undefined> } {

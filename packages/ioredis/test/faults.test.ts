@@ -1,19 +1,12 @@
 import { RedisConnectionError, type RedisLike, RedisReplyError } from '@redisotel/core-hooks';
-import type { StandaloneHandle } from '@redisotel/testing';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIoredis } from '../src/index.js';
-import { eventually, MODULES, prefix, startStandalone, trackUnhandledRejections } from './helpers.js';
+import { eventually, MODULES, ownStandalone, prefix, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
-let server: StandaloneHandle;
-beforeAll(async () => {
-  server = await startStandalone();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = ownStandalone();
 
 describe.each(MODULES)('faults ($name)', ({ Redis: RedisClass }) => {
   let client: Redis;

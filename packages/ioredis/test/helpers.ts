@@ -1,10 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type ClusterHandle,
-  type SentinelHandle,
-  type StandaloneHandle,
-  startRedis,
-} from '@redisotel/testing';
+import { startRedis } from '@redisotel/testing';
+import { useOwnRedis } from '@redisotel/testing/vitest';
 import IoredisV6, { Cluster as ClusterV6 } from 'ioredis';
 import IoredisV5, { Cluster as ClusterV5 } from 'ioredis-v5';
 
@@ -38,19 +34,19 @@ export function prefix(tag = randomBytes(4).toString('hex')): string {
 export { trackUnhandledRejections } from '@redisotel/testing/vitest';
 
 /** Spawned servers only: never the system Redis on 6379, never `REDIS_URL`. */
-const SOURCES = ['binary'] as const;
+const STANDALONE = { topology: 'standalone', sources: ['binary'] } as const;
+const CLUSTER = { topology: 'cluster', sources: ['binary'] } as const;
+const SENTINEL = { topology: 'sentinel', sources: ['binary'], downAfterMs: 1000 } as const;
 
-export function startStandalone(serverArgs: readonly string[] = []): Promise<StandaloneHandle> {
-  return startRedis({ topology: 'standalone', sources: SOURCES, serverArgs }) as Promise<StandaloneHandle>;
-}
+// Started now (several at once with Promise.all in one beforeAll)…
+export const startStandalone = () => startRedis(STANDALONE);
+export const startCluster = () => startRedis(CLUSTER);
+export const startSentinel = () => startRedis(SENTINEL);
 
-export function startCluster(): Promise<ClusterHandle> {
-  return startRedis({ topology: 'cluster', sources: SOURCES }) as Promise<ClusterHandle>;
-}
-
-export function startSentinel(): Promise<SentinelHandle> {
-  return startRedis({ topology: 'sentinel', sources: SOURCES, downAfterMs: 1000 }) as Promise<SentinelHandle>;
-}
+// …or the file's (or describe's) own, started before its tests and stopped after them.
+export const ownStandalone = () => useOwnRedis(STANDALONE);
+export const ownCluster = () => useOwnRedis(CLUSTER);
+export const ownSentinel = () => useOwnRedis(SENTINEL);
 
 /** A short pause for reconnect-driven tests (never asserted as a duration). */
 export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

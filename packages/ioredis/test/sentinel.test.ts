@@ -1,19 +1,12 @@
 import type { RedisHook, RedisLike } from '@redisotel/core-hooks';
-import type { SentinelHandle } from '@redisotel/testing';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIoredis } from '../src/index.js';
-import { eventually, MODULES, prefix, startSentinel, trackUnhandledRejections } from './helpers.js';
+import { eventually, MODULES, ownSentinel, prefix, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
-let deployment: SentinelHandle;
-beforeAll(async () => {
-  deployment = await startSentinel();
-});
-afterAll(async () => {
-  await deployment?.stop();
-});
+const deployment = ownSentinel();
 
 // Failovers change the deployment: the majors run one after the other on the same group.
 describe.each(MODULES)('fromIoredis sentinel ($name)', ({ Redis: RedisClass, major }) => {

@@ -5,21 +5,14 @@ import {
   type RedisLike,
   RedisReplyError,
 } from '@redisotel/core-hooks';
-import type { StandaloneHandle } from '@redisotel/testing';
 import type { default as IoredisV6, RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIoredis } from '../src/index.js';
-import { MODULES, prefix, startStandalone, trackUnhandledRejections } from './helpers.js';
+import { MODULES, ownStandalone, prefix, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
-let server: StandaloneHandle;
-beforeAll(async () => {
-  server = await startStandalone();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = ownStandalone();
 
 const PROTOCOLS = [
   { name: 'RESP2', options: { protocol: 2 }, majors: [5, 6] },

@@ -1,18 +1,12 @@
 import { SpanStatusCode } from '@opentelemetry/api';
-import { captureTelemetry, type StandaloneHandle } from '@redisotel/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { captureTelemetry } from '@redisotel/testing';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { fromIoredis } from '../src/index.js';
-import { eventually, MODULES, prefix, startStandalone, trackUnhandledRejections } from './helpers.js';
+import { eventually, MODULES, ownStandalone, prefix, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
-let server: StandaloneHandle;
-beforeAll(async () => {
-  server = await startStandalone();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = ownStandalone();
 
 const tracing = captureTelemetry();
 const spansNamed = (name: string) => tracing.findSpans(name);

@@ -1,20 +1,13 @@
 import { keySlot, type RedisLike } from '@redisotel/core-hooks';
-import type { ClusterHandle } from '@redisotel/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fromNodeRedis } from '../src/index.js';
-import { MODULES, prefix, startCluster, trackUnhandledRejections } from './helpers.js';
+import { MODULES, ownCluster, prefix, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
 describe.each(MODULES)('cluster batches after a failover moved their slot ($name)', ({ lib }) => {
   // A cluster of its own per major: a failover leaves the demoted master syncing as a replica for a while.
-  let cluster: ClusterHandle;
-  beforeAll(async () => {
-    cluster = await startCluster();
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const cluster = ownCluster();
 
   it('follow the slot to its new master (pipeline and MULTI) and report it as peer', async () => {
     const first = cluster.nodes[0]!;

@@ -1,20 +1,18 @@
 import { RedisConnectionError, type RedisLike } from '@redisotel/core-hooks';
-import type { StandaloneHandle } from '@redisotel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromNodeRedis } from '../src/index.js';
-import { eventually, MODULES, pause, prefix, startStandalone, trackUnhandledRejections } from './helpers.js';
+import { eventually, MODULES, ownStandalone, pause, prefix, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
 describe.each(MODULES)('a killed standalone server ($name)', ({ lib }) => {
-  let server: StandaloneHandle;
+  const server = ownStandalone();
   let client: ReturnType<typeof lib.createClient>;
   let offline: ReturnType<typeof lib.createClient>;
   let redis: RedisLike;
   let offlineRedis: RedisLike;
   const p = prefix();
   beforeAll(async () => {
-    server = await startStandalone();
     const options = { url: server.url, socket: { reconnectStrategy: () => 100 } };
     client = lib.createClient(options);
     client.on('error', () => {});
@@ -27,7 +25,7 @@ describe.each(MODULES)('a killed standalone server ($name)', ({ lib }) => {
   afterAll(async () => {
     await redis?.subscriber().close();
     for (const c of [client, offline]) if (c?.isOpen) c.destroy();
-    await server?.stop();
+    // then useOwnRedis' afterAll (registered first, run last) stops the server
   });
 
   it('rejects in-flight and offline commands with typed errors, then recovers after a restart', async () => {

@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type ClusterHandle,
-  type CollectedHistogramPoint,
-  type SentinelHandle,
-  type StandaloneHandle,
-  startRedis,
-  type TelemetryCapture,
-} from '@redisotel/testing';
+import type { CollectedHistogramPoint, TelemetryCapture } from '@redisotel/testing';
+import { useOwnRedis } from '@redisotel/testing/vitest';
 import * as redisV6 from 'redis';
 import * as redisV5 from 'redis-v5';
 import { expect } from 'vitest';
@@ -38,17 +32,10 @@ export { trackUnhandledRejections } from '@redisotel/testing/vitest';
  */
 const SOURCES = ['binary', 'container'] as const;
 
-export function startStandalone(serverArgs: readonly string[] = []): Promise<StandaloneHandle> {
-  return startRedis({ topology: 'standalone', sources: SOURCES, serverArgs }) as Promise<StandaloneHandle>;
-}
-
-export function startCluster(): Promise<ClusterHandle> {
-  return startRedis({ topology: 'cluster', sources: SOURCES }) as Promise<ClusterHandle>;
-}
-
-export function startSentinel(): Promise<SentinelHandle> {
-  return startRedis({ topology: 'sentinel', sources: SOURCES, downAfterMs: 1000 }) as Promise<SentinelHandle>;
-}
+// Each one is started before the tests of the file (or describe) it is called in, and stopped after them.
+export const ownStandalone = () => useOwnRedis({ topology: 'standalone', sources: SOURCES });
+export const ownCluster = () => useOwnRedis({ topology: 'cluster', sources: SOURCES });
+export const ownSentinel = () => useOwnRedis({ topology: 'sentinel', sources: SOURCES, downAfterMs: 1000 });
 
 /** A short pause for reconnect-driven tests (never asserted as a duration). */
 export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,18 +1,12 @@
 import { defineScript, type RedisLike, RedisReplyError } from '@redisotel/core-hooks';
-import { captureTelemetry, type SentinelHandle } from '@redisotel/testing';
+import { captureTelemetry } from '@redisotel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromNodeRedis, instrumentNodeRedis } from '../src/index.js';
-import { eventually, MODULES, prefix, startSentinel, trackUnhandledRejections } from './helpers.js';
+import { eventually, MODULES, ownSentinel, prefix, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
-let group: SentinelHandle;
-beforeAll(async () => {
-  group = await startSentinel();
-});
-afterAll(async () => {
-  await group?.stop();
-});
+const group = ownSentinel();
 
 describe.each(MODULES)('fromNodeRedis sentinel ($name)', ({ lib, major }) => {
   let client: ReturnType<typeof lib.createSentinel>;

@@ -1,18 +1,11 @@
 import type { RedisLike, RedisMessage } from '@redisotel/core-hooks';
-import type { StandaloneHandle } from '@redisotel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromNodeRedis } from '../src/index.js';
-import { eventually, MODULES, prefix, startStandalone, trackUnhandledRejections } from './helpers.js';
+import { eventually, MODULES, ownStandalone, prefix, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
-let server: StandaloneHandle;
-beforeAll(async () => {
-  server = await startStandalone();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = ownStandalone();
 
 describe.each(MODULES)('subscriber on a standalone client ($name)', ({ lib }) => {
   let client: ReturnType<typeof lib.createClient>;

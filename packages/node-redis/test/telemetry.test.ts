@@ -1,29 +1,23 @@
 import { SpanStatusCode } from '@opentelemetry/api';
-import { captureTelemetry, type StandaloneHandle, type TelemetryCapture } from '@redisotel/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { captureTelemetry, type TelemetryCapture } from '@redisotel/testing';
+import { afterEach, describe, expect, it } from 'vitest';
 import { fromNodeRedis } from '../src/index.js';
 import {
   eventually,
   histogramPoints,
   MODULES,
+  ownStandalone,
   pause,
   prefix,
-  startStandalone,
   trackUnhandledRejections,
 } from './helpers.js';
 
 trackUnhandledRejections();
 
 describe.each(MODULES)('fromNodeRedis telemetry ($name)', ({ lib }) => {
-  let server: StandaloneHandle;
+  const server = ownStandalone();
   let capture: TelemetryCapture;
   const p = prefix();
-  beforeAll(async () => {
-    server = await startStandalone();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
   afterEach(async () => {
     await capture?.shutdown();
   });
