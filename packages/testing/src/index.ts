@@ -13,6 +13,7 @@ export {
 } from './conformance-deployments.js';
 export { dockerAvailable, REDIS_IMAGE } from './container.js';
 export { RedisDeploymentError, RedisUnavailableError } from './errors.js';
+export { type EventuallyOptions, eventually } from './eventually.js';
 export {
   type ConnectRespOptions,
   connectResp,
