@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { startRedis } from '@redisotel/testing';
+import { eventually as sharedEventually, startRedis } from '@redisotel/testing';
 import { useOwnRedis } from '@redisotel/testing/vitest';
 import IoredisV6, { Cluster as ClusterV6 } from 'ioredis';
 import IoredisV5, { Cluster as ClusterV5 } from 'ioredis-v5';
@@ -52,15 +52,5 @@ export const ownSentinel = () => useOwnRedis(SENTINEL);
 export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Poll `check` until it returns true (or throw after `timeoutMs`). */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // keep polling
-    }
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await pause(50);
-  }
-}
+export const eventually = (check: () => boolean | Promise<boolean>, timeoutMs = 20_000) =>
+  sharedEventually(check, { timeoutMs });

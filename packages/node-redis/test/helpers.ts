@@ -40,19 +40,8 @@ export const ownSentinel = () => useOwnRedis({ topology: 'sentinel', sources: SO
 /** A short pause for reconnect-driven tests (never asserted as a duration). */
 export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Poll `check` until it returns true (or throw after `timeoutMs`). */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // keep polling
-    }
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await pause(50);
-  }
-}
+// Poll a check until it returns true (throws after 15 s).
+export { eventually } from '@redisotel/testing';
 
 /** The points of the histogram `name` that `capture` collected so far (it must have been recorded). */
 export async function histogramPoints(

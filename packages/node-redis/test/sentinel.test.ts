@@ -133,10 +133,13 @@ describe('a sentinel failover', () => {
       expect(peers.at(-1)).toEqual(oldMaster);
       const newMaster = await group.failover();
       expect(newMaster.port).not.toBe(oldMaster.port);
-      await eventually(async () => {
-        await redis.send({ name: 'SET', args: [`${p}after`, '2'], keys: [0] });
-        return peers.at(-1)?.port === newMaster.port;
-      }, 30_000);
+      await eventually(
+        async () => {
+          await redis.send({ name: 'SET', args: [`${p}after`, '2'], keys: [0] });
+          return peers.at(-1)?.port === newMaster.port;
+        },
+        { timeoutMs: 30_000 },
+      );
       expect(await redis.send({ name: 'GET', args: [`${p}after`], keys: [0] })).toBe('2');
       expect(peers.at(-1)).toEqual({ address: newMaster.host, port: newMaster.port });
     } finally {
