@@ -28,6 +28,17 @@ export const ALL_CLIENTS: readonly ClientCase[] = [
   { name: 'ioredis 5', library: 'ioredis', major: 5 },
 ];
 
+/**
+ * Client `'error'` events (a killed server, a dropped socket) are reported here instead of crashing the
+ * test process: the commands that fail get typed errors of their own, which is what tests assert on.
+ * Tests that care about the events themselves attach their own listener.
+ */
+function ignoreClientErrors(client: {
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+}): void {
+  client.on('error', () => {});
+}
+
 /** A connected client and the RedisLike over it. */
 export interface ConnectedClient {
   readonly name: string;
@@ -78,19 +89,26 @@ export async function connectClient(
 
 async function connectNodeRedis(lib: NodeRedisModule, deployment: RedisDeployment): Promise<unknown> {
   switch (deployment.topology) {
-    case 'standalone':
-      return lib.createClient({ url: deployment.url }).connect();
-    case 'cluster':
-      return lib
-        .createCluster({ rootNodes: deployment.nodes.map((n) => ({ url: `redis://${n.host}:${n.port}` })) })
-        .connect();
-    case 'sentinel':
-      return lib
-        .createSentinel({
-          name: deployment.masterName,
-          sentinelRootNodes: deployment.sentinels.map((s) => ({ host: s.host, port: s.port })),
-        })
-        .connect();
+    case 'standalone': {
+      const client = lib.createClient({ url: deployment.url });
+      ignoreClientErrors(client);
+      return client.connect();
+    }
+    case 'cluster': {
+      const cluster = lib.createCluster({
+        rootNodes: deployment.nodes.map((n) => ({ url: `redis://${n.host}:${n.port}` })),
+      });
+      ignoreClientErrors(cluster);
+      return cluster.connect();
+    }
+    case 'sentinel': {
+      const sentinel = lib.createSentinel({
+        name: deployment.masterName,
+        sentinelRootNodes: deployment.sentinels.map((s) => ({ host: s.host, port: s.port })),
+      });
+      ignoreClientErrors(sentinel);
+      return sentinel.connect();
+    }
   }
 }
 
@@ -116,6 +134,7 @@ async function connectIoredis(major: 5 | 6, deployment: RedisDeployment): Promis
       });
       break;
   }
+  ignoreClientErrors(raw);
   await raw.connect();
   return raw;
 }
