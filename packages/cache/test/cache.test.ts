@@ -379,6 +379,31 @@ describe.each(MATRIX)('cache on $name', ({ client, topology }) => {
     expect(calls).toBe(1);
   });
 
+  it('with distributed, only the lease holder refreshes a stale entry (two instances = two processes)', async () => {
+    const prefix = uniquePrefix('swr-dist');
+    const { cache: first } = make({ prefix, staleMs: 60_000, distributed: { leaseMs: 5000 } });
+    const { cache: second } = make({ prefix, staleMs: 60_000, distributed: { leaseMs: 5000 } });
+    await first.set('k', 'old', { ttlMs: 50 });
+    await waitUntil(async () => (await first.get('k')) === undefined);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    const loader = async () => {
+      calls++;
+      await gate;
+      return 'new';
+    };
+    expect(await Promise.all([first.getOrLoad('k', loader), second.getOrLoad('k', loader)])).toEqual([
+      'old',
+      'old',
+    ]);
+    release();
+    await waitUntil(async () => (await second.get('k')) === 'new');
+    expect(calls).toBe(1);
+  });
+
   it('serves the stale value when the loader fails (with a soft timeout)', async () => {
     const { cache } = make({ staleMs: 60_000, softTimeoutMs: 5_000 });
     await cache.set('grace', 'old', { ttlMs: 50 });
