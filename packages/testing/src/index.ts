@@ -14,6 +14,7 @@ export {
 export { dockerAvailable, REDIS_IMAGE } from './container.js';
 export { RedisDeploymentError, RedisUnavailableError } from './errors.js';
 export { type EventuallyOptions, eventually } from './eventually.js';
+export { type PeerRecorder, type ReportedPeer, recordPeers } from './peers.js';
 export {
   type ConnectRespOptions,
   connectResp,
