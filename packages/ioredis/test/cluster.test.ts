@@ -2,10 +2,10 @@ import {
   CrossSlotError,
   defineScript,
   keySlot,
-  type RedisHook,
   type RedisLike,
   RedisReplyError,
 } from '@redisotel/core-hooks';
+import { recordPeers } from '@redisotel/testing';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIoredis } from '../src/index.js';
@@ -15,34 +15,10 @@ trackUnhandledRejections();
 
 const deployment = ownCluster();
 
-/** Records the peer each command and batch reported. */
-function peerRecorder(): { hook: RedisHook; peers: Array<{ address: string; port?: number } | undefined> } {
-  const peers: Array<{ address: string; port?: number } | undefined> = [];
-  return {
-    peers,
-    hook: {
-      process: (next) => async (command, info) => {
-        try {
-          return await next(command, info);
-        } finally {
-          peers.push(info.peer);
-        }
-      },
-      processBatch: (next) => async (commands, info) => {
-        try {
-          return await next(commands, info);
-        } finally {
-          peers.push(info.peer);
-        }
-      },
-    },
-  };
-}
-
 describe.each(MODULES)('fromIoredis cluster ($name)', ({ Cluster: ClusterClass, major }) => {
   let client: Cluster;
   let redis: RedisLike;
-  const recorder = peerRecorder();
+  const recorder = recordPeers({ batches: true });
 
   /** The port of the master serving `key`'s slot, from CLUSTER NODES (via nodes()). */
   async function ownerPort(key: string): Promise<number> {
@@ -239,7 +215,7 @@ describe('fromIoredis cluster failover', () => {
         deployment.nodes.map((node) => ({ host: node.host, port: node.port })),
         { lazyConnect: true },
       );
-      const recorder = peerRecorder();
+      const recorder = recordPeers({ batches: true });
       try {
         await client.connect();
         const redis = fromIoredis(client, { hooks: [recorder.hook] });

@@ -1,4 +1,5 @@
-import type { RedisHook, RedisLike } from '@redisotel/core-hooks';
+import type { RedisLike } from '@redisotel/core-hooks';
+import { recordPeers } from '@redisotel/testing';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIoredis } from '../src/index.js';
@@ -12,16 +13,7 @@ const deployment = ownSentinel();
 describe.each(MODULES)('fromIoredis sentinel ($name)', ({ Redis: RedisClass, major }) => {
   let client: Redis;
   let redis: RedisLike;
-  const peers: Array<{ address: string; port?: number } | undefined> = [];
-  const hook: RedisHook = {
-    process: (next) => async (command, info) => {
-      try {
-        return await next(command, info);
-      } finally {
-        peers.push(info.peer);
-      }
-    },
-  };
+  const { peers, hook } = recordPeers();
 
   beforeAll(async () => {
     client = new RedisClass({

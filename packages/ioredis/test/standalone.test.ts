@@ -1,10 +1,5 @@
-import {
-  defineScript,
-  RedisConnectionError,
-  type RedisHook,
-  type RedisLike,
-  RedisReplyError,
-} from '@redisotel/core-hooks';
+import { defineScript, RedisConnectionError, type RedisLike, RedisReplyError } from '@redisotel/core-hooks';
+import { recordPeers } from '@redisotel/testing';
 import type { default as IoredisV6, RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIoredis } from '../src/index.js';
@@ -196,16 +191,7 @@ describe.each(MODULES)('fromIoredis standalone ($name)', ({ Redis, major }) => {
       });
 
       it('reports the socket peer to hooks and describes itself', async () => {
-        const peers: unknown[] = [];
-        const hook: RedisHook = {
-          process: (next) => async (command, info) => {
-            try {
-              return await next(command, info);
-            } finally {
-              peers.push(info.peer);
-            }
-          },
-        };
+        const { peers, hook } = recordPeers();
         redis.addHook(hook);
         await redis.send({ name: 'PING', args: [] });
         expect(peers).toEqual([{ address: '127.0.0.1', port: server.port }]);

@@ -1,4 +1,5 @@
 import { keySlot, type RedisLike } from '@redisotel/core-hooks';
+import { recordPeers } from '@redisotel/testing';
 import { describe, expect, it } from 'vitest';
 import { fromNodeRedis } from '../src/index.js';
 import { MODULES, ownCluster, prefix, trackUnhandledRejections } from './helpers.js';
@@ -15,16 +16,8 @@ describe.each(MODULES)('cluster batches after a failover moved their slot ($name
     client.on('error', () => {});
     await client.connect();
     const redis: RedisLike = fromNodeRedis(client);
-    const peers: unknown[] = [];
-    redis.addHook({
-      processBatch: (next) => async (commands, info) => {
-        try {
-          return await next(commands, info);
-        } finally {
-          peers.push(info.peer);
-        }
-      },
-    });
+    const { peers, hook } = recordPeers({ commands: false, batches: true });
+    redis.addHook(hook);
     try {
       const p = prefix();
       const key = `${p}counter`;

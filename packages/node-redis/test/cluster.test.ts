@@ -6,6 +6,7 @@ import {
   type RedisMessage,
   RedisReplyError,
 } from '@redisotel/core-hooks';
+import { recordPeers } from '@redisotel/testing';
 import { useRedisDeployment } from '@redisotel/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromNodeRedis } from '../src/index.js';
@@ -63,16 +64,8 @@ describe.each(MODULES)('fromNodeRedis cluster ($name)', ({ lib, major }) => {
   });
 
   it('routes every command by its first key and reports the slot owner as peer', async () => {
-    const peers: unknown[] = [];
-    redis.addHook({
-      process: (next) => async (command, info) => {
-        try {
-          return await next(command, info);
-        } finally {
-          peers.push(info.peer);
-        }
-      },
-    });
+    const { peers, hook } = recordPeers();
+    redis.addHook(hook);
     const keys = Array.from({ length: 12 }, (_, i) => `nr-route-${major}-${i}`);
     for (const key of keys) {
       expect(await redis.send({ name: 'SET', args: [key, key.toUpperCase()], keys: [0] })).toBe('OK');

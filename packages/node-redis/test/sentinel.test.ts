@@ -1,5 +1,5 @@
 import { defineScript, type RedisLike, RedisReplyError } from '@redisotel/core-hooks';
-import { captureTelemetry } from '@redisotel/testing';
+import { captureTelemetry, recordPeers } from '@redisotel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromNodeRedis, instrumentNodeRedis } from '../src/index.js';
 import { eventually, MODULES, ownSentinel, prefix, trackUnhandledRejections } from './helpers.js';
@@ -41,16 +41,8 @@ describe.each(MODULES)('fromNodeRedis sentinel ($name)', ({ lib, major }) => {
   });
 
   it('sends commands, batches and scripts to the master', async () => {
-    const peers: unknown[] = [];
-    redis.addHook({
-      process: (next) => async (command, info) => {
-        try {
-          return await next(command, info);
-        } finally {
-          peers.push(info.peer);
-        }
-      },
-    });
+    const { peers, hook } = recordPeers();
+    redis.addHook(hook);
     expect(await redis.send({ name: 'SET', args: [`${p}k`, 'v'], keys: [0] })).toBe('OK');
     expect(await redis.send({ name: 'HSET', args: [`${p}h`, 'a', '1'], keys: [0] })).toBe(1);
     expect(await redis.send({ name: 'HGETALL', args: [`${p}h`], keys: [0] })).toEqual(['a', '1']);

@@ -5,6 +5,7 @@ import {
   type RedisLike,
   RedisReplyError,
 } from '@redisotel/core-hooks';
+import { recordPeers } from '@redisotel/testing';
 import { useRedisDeployment } from '@redisotel/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromNodeRedis } from '../src/index.js';
@@ -214,16 +215,8 @@ describe.each(MODULES)('fromNodeRedis standalone ($name)', ({ lib, major }) => {
       });
 
       it('fills info.peer for hooks', async () => {
-        const peers: unknown[] = [];
-        redis.addHook({
-          process: (next) => async (command, info) => {
-            try {
-              return await next(command, info);
-            } finally {
-              peers.push(info.peer);
-            }
-          },
-        });
+        const { peers, hook } = recordPeers();
+        redis.addHook(hook);
         await redis.send({ name: 'GET', args: [`${p}s`], keys: [0] });
         expect(peers).toEqual([{ address: server.host, port: server.port }]);
       });
