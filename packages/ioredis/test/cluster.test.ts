@@ -9,7 +9,7 @@ import { recordPeers } from '@redisotel/testing';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIoredis } from '../src/index.js';
-import { eventually, MODULES, ownCluster, prefix, trackUnhandledRejections } from './helpers.js';
+import { eventually, MODULES, ownCluster, prefix, recordDials, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
@@ -170,23 +170,14 @@ describe.each(MODULES)('fromIoredis cluster ($name)', ({ Cluster: ClusterClass, 
   });
 
   it('reports the connection attempts of the node connections to dial hooks', async () => {
-    const dials: Array<{ address: string; port?: number; purpose: string }> = [];
-    let settled = 0;
+    const { dials, settled, hook } = recordDials();
     const fresh = new ClusterClass(
       deployment.nodes.map((node) => ({ host: node.host, port: node.port })),
       { lazyConnect: true },
     );
     try {
       const adapter = fromIoredis(fresh, {
-        hooks: [
-          {
-            dial: (next) => async (info) => {
-              dials.push({ ...info });
-              await next(info);
-              settled++;
-            },
-          },
-        ],
+        hooks: [hook],
       });
       await fresh.connect();
       for (const key of ['a', 'b', 'c', 'd', 'e', 'f']) {
@@ -199,7 +190,7 @@ describe.each(MODULES)('fromIoredis cluster ($name)', ({ Cluster: ClusterClass, 
         expect(dial.purpose).toBe('command');
         expect(ports.has(dial.port!)).toBe(true);
       }
-      await eventually(() => settled === dials.length);
+      await eventually(() => settled.length === dials.length);
     } finally {
       fresh.disconnect();
     }

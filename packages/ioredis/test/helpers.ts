@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { RedisHook } from '@redisotel/core-hooks';
 import { eventually as sharedEventually, startRedis } from '@redisotel/testing';
 import { useOwnRedis } from '@redisotel/testing/vitest';
 import IoredisV6, { Cluster as ClusterV6 } from 'ioredis';
@@ -54,3 +55,24 @@ export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve
 /** Poll `check` until it returns true (or throw after `timeoutMs`). */
 export const eventually = (check: () => boolean | Promise<boolean>, timeoutMs = 20_000) =>
   sharedEventually(check, { timeoutMs });
+
+/**
+ * A dial hook recording each connection attempt (`dials`, a copy of its info) and, once the connection
+ * is ready, its purpose (`settled`).
+ */
+export function recordDials(): {
+  readonly dials: Array<{ address: string; port?: number; purpose: string }>;
+  readonly settled: string[];
+  readonly hook: RedisHook;
+} {
+  const dials: Array<{ address: string; port?: number; purpose: string }> = [];
+  const settled: string[] = [];
+  const hook: RedisHook = {
+    dial: (next) => async (info) => {
+      dials.push({ ...info });
+      await next(info);
+      settled.push(info.purpose);
+    },
+  };
+  return { dials, settled, hook };
+}

@@ -3,7 +3,14 @@ import { recordPeers } from '@redisotel/testing';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIoredis } from '../src/index.js';
-import { eventually, MODULES, ownSentinel, prefix, trackUnhandledRejections } from './helpers.js';
+import {
+  eventually,
+  MODULES,
+  ownSentinel,
+  prefix,
+  recordDials,
+  trackUnhandledRejections,
+} from './helpers.js';
 
 trackUnhandledRejections();
 
@@ -52,8 +59,7 @@ describe.each(MODULES)('fromIoredis sentinel ($name)', ({ Redis: RedisClass, maj
   });
 
   it('reports connection attempts to dial hooks (the first one names the first sentinel)', async () => {
-    const dials: Array<{ address: string; port?: number; purpose: string }> = [];
-    let settled = 0;
+    const { dials, settled, hook } = recordDials();
     const fresh = new RedisClass({
       sentinels: deployment.sentinels.map((sentinel) => ({ host: sentinel.host, port: sentinel.port })),
       name: deployment.masterName,
@@ -62,18 +68,10 @@ describe.each(MODULES)('fromIoredis sentinel ($name)', ({ Redis: RedisClass, maj
     fresh.on('error', () => {});
     try {
       fromIoredis(fresh, {
-        hooks: [
-          {
-            dial: (next) => async (info) => {
-              dials.push({ ...info });
-              await next(info);
-              settled++;
-            },
-          },
-        ],
+        hooks: [hook],
       });
       await fresh.connect();
-      await eventually(() => settled === 1);
+      await eventually(() => settled.length === 1);
       expect(dials).toEqual([
         { address: deployment.sentinels[0]!.host, port: deployment.sentinels[0]!.port, purpose: 'command' },
       ]);

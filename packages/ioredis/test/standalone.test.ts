@@ -3,7 +3,7 @@ import { recordPeers } from '@redisotel/testing';
 import type { default as IoredisV6, RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIoredis } from '../src/index.js';
-import { MODULES, ownStandalone, prefix, trackUnhandledRejections } from './helpers.js';
+import { MODULES, ownStandalone, prefix, recordDials, trackUnhandledRejections } from './helpers.js';
 
 trackUnhandledRejections();
 
@@ -238,20 +238,11 @@ describe.each(MODULES)('fromIoredis standalone ($name)', ({ Redis, major }) => {
     });
 
     it('reports each connection attempt to dial hooks, settled when ready', async () => {
-      const dials: Array<{ address: string; port?: number; purpose: string }> = [];
-      const settled: string[] = [];
+      const { dials, settled, hook } = recordDials();
       const client = new Redis({ host: server.host, port: server.port, lazyConnect: true });
       try {
         const redis = fromIoredis(client, {
-          hooks: [
-            {
-              dial: (next) => async (info) => {
-                dials.push({ ...info });
-                await next(info);
-                settled.push(info.purpose);
-              },
-            },
-          ],
+          hooks: [hook],
         });
         await client.connect();
         await redis.send({ name: 'PING', args: [] });
