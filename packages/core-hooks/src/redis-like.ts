@@ -43,20 +43,20 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
   if (telemetry.hook) hooks.push(telemetry.hook);
   for (const hook of options.hooks ?? []) hooks.push(hook);
 
-  const sendOnce = async (command: RedisCommand, info: CommandInfo): Promise<RedisReply> => {
-    if (info.script === undefined) return driver.send(command, info);
-    try {
-      return await driver.send(command, info);
-    } catch (error) {
+  // Not `async`: a plain command is the driver's own promise, with no wrapper promise around it.
+  const sendOnce = (command: RedisCommand, info: CommandInfo): Promise<RedisReply> => {
+    const script = info.script;
+    if (script === undefined) return driver.send(command, info);
+    return driver.send(command, info).catch((error: unknown) => {
       if (!RedisReplyError.isInstance(error) || error.prefix !== 'NOSCRIPT') throw error;
       // The node lost its script cache (SCRIPT FLUSH, restart, failover): EVAL loads it there again.
       const evalCommand: RedisCommand = {
         ...command,
         name: 'EVAL',
-        args: [info.script.source, ...command.args.slice(1)],
+        args: [script.source, ...command.args.slice(1)],
       };
       return driver.send(evalCommand, info);
-    }
+    });
   };
   // The base of the chain: the driver, under the caller's deadline (inside the hooks, so the telemetry
   // span ends with the timeout when the caller gives up).
@@ -103,7 +103,7 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
           return Promise.reject(error);
         }
       }
-      return chains.process(command, info);
+      return settle(chains.process, command, info);
     },
     batch(
       commands: readonly RedisCommand[],
@@ -121,7 +121,7 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
         operations: commands.map((c) => c.name.toUpperCase()),
         ...(deadlineOf(batchOptions) ? { deadline: batchOptions } : {}),
       };
-      return chains.processBatch(commands, info);
+      return settle(chains.processBatch, commands, info);
     },
     runScript(
       script: RedisScript,
@@ -146,9 +146,21 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
       const info: CommandInfo = deadlineOf(sendOptions)
         ? { operation: 'EVALSHA', script, deadline: sendOptions }
         : { operation: 'EVALSHA', script };
-      return chains.process(command, info);
+      return settle(chains.process, command, info);
     },
   };
+}
+
+/**
+ * Call a chain so that whatever goes wrong is a rejection, never a synchronous throw: a driver or a
+ * hook that throws before returning its promise still gives the caller a rejected promise.
+ */
+function settle<A, I, R>(chain: (input: A, info: I) => Promise<R>, input: A, info: I): Promise<R> {
+  try {
+    return chain(input, info);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** Whether the caller gave a deadline or a signal. */

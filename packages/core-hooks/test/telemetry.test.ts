@@ -484,3 +484,50 @@ describe('per-call deadlines', () => {
     );
   });
 });
+
+describe('hooks', () => {
+  it('turns a hook that throws synchronously into a rejection, recorded on the span', async () => {
+    const redis = connect({
+      hooks: [
+        {
+          process: () => () => {
+            throw new Error('hook broke');
+          },
+        },
+      ],
+    });
+    let returned: Promise<unknown> | undefined;
+    expect(() => {
+      returned = redis.send({ name: 'PING', args: [] });
+    }).not.toThrow();
+    await expect(returned).rejects.toThrow('hook broke');
+    const span = only('PING');
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes['error.type']).toBe('_OTHER');
+  });
+
+  it('runs user hooks inside the telemetry hook, in the order they were added', async () => {
+    const order: string[] = [];
+    const redis = connect({
+      hooks: [
+        {
+          process: (next) => async (command, info) => {
+            order.push('first:before');
+            const reply = await next(command, info);
+            order.push('first:after');
+            return reply;
+          },
+        },
+      ],
+    });
+    redis.addHook({
+      process: (next) => async (command, info) => {
+        order.push(`second:${info.operation}`);
+        return next(command, info);
+      },
+    });
+    expect(await redis.send({ name: 'echo', args: ['hi'] })).toBe('hi');
+    expect(order).toEqual(['first:before', 'second:ECHO', 'first:after']);
+    expect(only('ECHO').status.code).toBe(SpanStatusCode.UNSET);
+  });
+});
