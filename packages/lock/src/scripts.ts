@@ -16,15 +16,19 @@ end`;
 
 /**
  * KEYS[1] lock, KEYS[2] fence counter; ARGV[1] token, ARGV[2] ttl ms.
- * → `{1, fencingToken, expiresAt}` or `{0, holderPttl, now}`.
+ * → `{1, fencingToken, expiresAt}` or `{0, holderPttl, now}`. `SET NX` decides (one command fewer than
+ * `EXISTS` + `SET` on the uncontended path); `INCR` runs only when it won.
  */
 export const LOCK_ACQUIRE = defineScript({
   name: 'redisotel_lock_acquire',
   source: `${NOW}
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  -- INCR first: if it fails (a foreign value in the fence key) nothing was written.
-  local fence = redis.call('INCR', KEYS[2])
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local fence = redis.pcall('INCR', KEYS[2])
+  if type(fence) == 'table' and fence.err then
+    -- A foreign value in the fence key: undo the SET, so a failed acquire leaves nothing written.
+    redis.call('DEL', KEYS[1])
+    return fence
+  end
   return {1, fence, now + tonumber(ARGV[2])}
 end
 return {0, redis.call('PTTL', KEYS[1]), now}`,

@@ -439,6 +439,8 @@ describe.each(TOPOLOGIES)('%s', (topology) => {
       expect(LockUnavailableError.isInstance(failure)).toBe(true);
       expect((failure as LockUnavailableError).operation).toBe('acquire');
       expect((failure as Error).cause).toMatchObject({ prefix: 'WRONGTYPE' });
+      // The failed INCR left nothing behind: the lock key is not held.
+      expect(await command(redis, 'EXISTS', [`${prefix}broken:{${resource}}`])).toBe(0);
     });
 
     describe('semaphore', () => {
