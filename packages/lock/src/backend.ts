@@ -13,10 +13,19 @@ import {
 
 function integers(reply: RedisReply, length: number, script: string): number[] {
   if (Array.isArray(reply) && reply.length >= length) {
-    const values = reply.slice(0, length).map((value) => (typeof value === 'string' ? Number(value) : value));
-    if (values.every((value) => typeof value === 'number' && Number.isFinite(value)))
-      return values as number[];
+    const values = new Array<number>(length);
+    for (let i = 0; i < length; i++) {
+      const item = reply[i];
+      const value = typeof item === 'string' ? Number(item) : item;
+      if (typeof value !== 'number' || !Number.isFinite(value)) return unexpected(script);
+      values[i] = value;
+    }
+    return values;
   }
+  return unexpected(script);
+}
+
+function unexpected(script: string): never {
   throw new RedisotelError(`The ${script} script answered an unexpected reply`);
 }
 

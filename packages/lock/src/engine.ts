@@ -12,6 +12,7 @@ import {
   ATTR_LOCK_OUTCOME,
   ATTR_LOCK_WAIT_MS,
   SPAN_OPERATIONS,
+  startSpan,
 } from './telemetry.js';
 import type { AcquireOptions, Lease, Lock, LockedFunction } from './types.js';
 import { joinWakeUps, sleep, type WakeUpHandle } from './wake-up.js';
@@ -70,14 +71,25 @@ type AttemptResult = { lease: HeldLease; retryInMs?: undefined } | { lease?: und
 class LockEngine implements Lock {
   readonly resource: string;
   readonly #ctx: LeaseContext;
-  readonly #where: string;
-  readonly #method: string;
+  readonly #redisName: string;
 
   constructor(parts: Omit<LeaseContext, 'spanAttributes'>, redisName: string) {
-    this.#ctx = { ...parts, spanAttributes: spanAttributes(parts) };
+    this.#ctx = {
+      redis: parts.redis,
+      backend: parts.backend,
+      options: parts.options,
+      telemetry: parts.telemetry,
+      kind: parts.kind,
+      resource: parts.resource,
+      spanAttributes: spanAttributes(parts),
+    };
     this.resource = parts.resource;
-    this.#where = `${parts.kind} "${parts.options.name}"`;
-    this.#method = `${redisName}.acquire`;
+    this.#redisName = redisName;
+  }
+
+  /** `lock "name"`, for error messages (built only when one is thrown). */
+  get #where(): string {
+    return `${this.#ctx.kind} "${this.#ctx.options.name}"`;
   }
 
   #finish(span: Span, outcome: AcquireOutcome, startedAt: number, attempts: number): void {
@@ -122,12 +134,16 @@ class LockEngine implements Lock {
   async #acquire(callOptions: AcquireOptions | undefined, autoExtend: boolean): Promise<HeldLease> {
     const ctx = this.#ctx;
     const { options, telemetry, backend } = ctx;
-    const { signal, waitMs } = resolveAcquireOptions(this.#method, callOptions, options.waitMs);
+    const { signal, waitMs } =
+      callOptions === undefined
+        ? { signal: undefined, waitMs: options.waitMs }
+        : resolveAcquireOptions(`${this.#redisName}.acquire`, callOptions, options.waitMs);
     const startedAt = performance.now();
     const callerContext = context.active();
-    const span = telemetry.tracer.startSpan(
+    const span = startSpan(
+      telemetry,
       `${ctx.kind} ${SPAN_OPERATIONS.acquire}`,
-      { attributes: ctx.spanAttributes },
+      ctx.spanAttributes,
       callerContext,
     );
     let attempts = 0;
@@ -210,9 +226,10 @@ class LockEngine implements Lock {
     const ctx = this.#ctx;
     const startedAt = performance.now();
     const callerContext = context.active();
-    const span = ctx.telemetry.tracer.startSpan(
+    const span = startSpan(
+      ctx.telemetry,
       `${ctx.kind} ${SPAN_OPERATIONS.acquire}`,
-      { attributes: ctx.spanAttributes },
+      ctx.spanAttributes,
       callerContext,
     );
     let outcome = 'error' as AcquireOutcome;
@@ -238,9 +255,7 @@ class LockEngine implements Lock {
     if (typeof fn !== 'function') {
       throw new TypeError(`${ctx.kind}.withLock: "fn" must be a function, received ${typeof fn}`);
     }
-    const span = ctx.telemetry.tracer.startSpan(`${ctx.kind} ${SPAN_OPERATIONS.withLock}`, {
-      attributes: ctx.spanAttributes,
-    });
+    const span = startSpan(ctx.telemetry, `${ctx.kind} ${SPAN_OPERATIONS.withLock}`, ctx.spanAttributes);
     try {
       return await inSpan(span, async () => {
         const lease = await this.#acquire(callOptions, true);

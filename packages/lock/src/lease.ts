@@ -15,8 +15,11 @@ import {
   EVENT_LOCK_LOST,
   type LockKind,
   type LockTelemetry,
+  NON_RECORDING_SPAN,
   SPAN_OPERATIONS,
+  tracingOn,
 } from './telemetry.js';
+import { TimerEntry } from './timers.js';
 import type { Lease } from './types.js';
 
 /** What a lease needs from the lock that issued it. */
@@ -72,9 +75,8 @@ export class HeldLease implements Lease {
   /** `performance.now()` by which the lease surely expired on Redis if not extended since. */
   #deadline: number;
   readonly #acquiredAt: number;
-  /** One timer for both automatic extension and loss detection, due at {@link #timerDue}. */
-  #timer: NodeJS.Timeout | undefined;
-  #timerDue = Number.POSITIVE_INFINITY;
+  /** One timer for both automatic extension and loss detection (on the shared lists of timers.ts). */
+  readonly #timer = new TimerEntry(onLeaseTimer, this);
   #autoExtend = false;
   #nextExtendAt = Number.POSITIVE_INFINITY;
   #extending = false;
@@ -122,27 +124,22 @@ export class HeldLease implements Lease {
   /** Arm the loss timer and, when asked, automatic extension. */
   start(autoExtend: boolean): void {
     this.#autoExtend = autoExtend;
-    if (autoExtend) this.#nextExtendAt = performance.now() + this.#ctx.options.autoExtendIntervalMs;
-    this.#arm();
+    const now = performance.now();
+    if (autoExtend) this.#nextExtendAt = now + this.#ctx.options.autoExtendIntervalMs;
+    this.#arm(now);
   }
 
   /** (Re)arm the one timer for the next thing due: an extension, or the deadline. */
-  #arm(): void {
+  #arm(now?: number): void {
     if (this.#state !== 'held') return;
-    const due = this.#extending ? this.#deadline : Math.min(this.#deadline, this.#nextExtendAt);
-    if (this.#timer !== undefined) {
-      if (due === this.#timerDue) return;
-      clearTimeout(this.#timer);
-    }
-    this.#timerDue = due;
-    this.#timer = setTimeout(onLeaseTimer, Math.max(0, due - performance.now()), this);
-    this.#timer.unref();
+    this.#timer.schedule(
+      this.#extending ? this.#deadline : Math.min(this.#deadline, this.#nextExtendAt),
+      now ?? performance.now(),
+    );
   }
 
   /** @internal The lease timer fired (see {@link onLeaseTimer}). */
   onTimer(): void {
-    this.#timer = undefined;
-    this.#timerDue = Number.POSITIVE_INFINITY;
     if (this.#state !== 'held') return;
     const now = performance.now();
     if (now >= this.#deadline) {
@@ -187,15 +184,17 @@ export class HeldLease implements Lease {
   }
 
   async #extend(ttlMs: number, auto: boolean): Promise<void> {
-    const { tracer } = this.#ctx.telemetry;
-    const span = tracer.startSpan(`${this.#ctx.kind} ${SPAN_OPERATIONS.extend}`, {
-      attributes: {
-        ...this.#ctx.spanAttributes,
-        [ATTR_LOCK_FENCING_TOKEN]: this.fencingToken,
-        [ATTR_LOCK_TTL_MS]: ttlMs,
-        [ATTR_LOCK_AUTO]: auto,
-      },
-    });
+    const { telemetry } = this.#ctx;
+    const span = tracingOn(telemetry)
+      ? telemetry.tracer.startSpan(`${this.#ctx.kind} ${SPAN_OPERATIONS.extend}`, {
+          attributes: {
+            ...this.#ctx.spanAttributes,
+            [ATTR_LOCK_FENCING_TOKEN]: this.fencingToken,
+            [ATTR_LOCK_TTL_MS]: ttlMs,
+            [ATTR_LOCK_AUTO]: auto,
+          },
+        })
+      : NON_RECORDING_SPAN;
     try {
       if (this.#state !== 'held') {
         const error = this.#notHeldError();
@@ -279,16 +278,16 @@ export class HeldLease implements Lease {
   }
 
   #stopTimers(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerDue = Number.POSITIVE_INFINITY;
+    this.#timer.cancel();
   }
 
   async release(): Promise<boolean> {
-    const { tracer, holdDuration, baseAttributes } = this.#ctx.telemetry;
-    const span = tracer.startSpan(`${this.#ctx.kind} ${SPAN_OPERATIONS.release}`, {
-      attributes: { ...this.#ctx.spanAttributes, [ATTR_LOCK_FENCING_TOKEN]: this.fencingToken },
-    });
+    const { telemetry } = this.#ctx;
+    const span = tracingOn(telemetry)
+      ? telemetry.tracer.startSpan(`${this.#ctx.kind} ${SPAN_OPERATIONS.release}`, {
+          attributes: { ...this.#ctx.spanAttributes, [ATTR_LOCK_FENCING_TOKEN]: this.fencingToken },
+        })
+      : NON_RECORDING_SPAN;
     try {
       if (this.#state !== 'held') {
         span.setAttribute(ATTR_LOCK_RELEASED, false);
@@ -296,7 +295,7 @@ export class HeldLease implements Lease {
       }
       this.#state = 'released';
       this.#stopTimers();
-      holdDuration.record((performance.now() - this.#acquiredAt) / 1000, baseAttributes);
+      telemetry.holdDuration.record((performance.now() - this.#acquiredAt) / 1000, telemetry.baseAttributes);
       let released: boolean;
       try {
         released = await inSpan(span, () => this.#ctx.backend.release(this.token, this.#ttlMs));

@@ -1,9 +1,13 @@
 import {
   type Attributes,
+  type Context,
   type Counter,
   type Histogram,
+  INVALID_SPAN_CONTEXT,
   type MeterProvider,
   metrics,
+  ProxyTracerProvider,
+  type Span,
   type Tracer,
   type TracerProvider,
   trace,
@@ -67,6 +71,8 @@ const HOLD_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
 /** The tracer and instruments of one lock or semaphore. */
 export interface LockTelemetry {
   readonly tracer: Tracer;
+  /** Where `tracer` comes from: checked per operation, so spans start once an SDK registers. */
+  readonly tracerProvider: TracerProvider;
   /** `lock.name` + `lock.kind`: the only metric attributes besides the outcome/reason enums. */
   readonly baseAttributes: Attributes;
   /** `baseAttributes` + `lock.outcome`, one frozen object per outcome. */
@@ -80,6 +86,15 @@ export interface LockTelemetry {
 // One telemetry per (tracer provider, meter provider, name, kind): locks are often created per
 // request, and instruments need not be.
 const cache = new WeakMap<TracerProvider, WeakMap<MeterProvider, Map<string, LockTelemetry>>>();
+let lastTelemetry:
+  | {
+      readonly tracerProvider: TracerProvider;
+      readonly meterProvider: MeterProvider;
+      readonly name: string;
+      readonly kind: LockKind;
+      readonly telemetry: LockTelemetry;
+    }
+  | undefined;
 
 export function createLockTelemetry(
   tracerProviderOption: TracerProvider | undefined,
@@ -89,6 +104,17 @@ export function createLockTelemetry(
 ): LockTelemetry {
   const tracerProvider = tracerProviderOption ?? trace.getTracerProvider();
   const meterProvider = meterProviderOption ?? metrics.getMeterProvider();
+  // Locks made per request usually ask for the same telemetry as the previous one: no lookups then.
+  const recent = lastTelemetry;
+  if (
+    recent !== undefined &&
+    recent.tracerProvider === tracerProvider &&
+    recent.meterProvider === meterProvider &&
+    recent.name === name &&
+    recent.kind === kind
+  ) {
+    return recent.telemetry;
+  }
   let byMeter = cache.get(tracerProvider);
   if (byMeter === undefined) {
     byMeter = new WeakMap();
@@ -106,6 +132,7 @@ export function createLockTelemetry(
     // Names are low-cardinality by contract; the bound only protects against misuse.
     if (byName.size < 1000) byName.set(key, telemetry);
   }
+  lastTelemetry = { tracerProvider, meterProvider, name, kind, telemetry };
   return telemetry;
 }
 
@@ -124,6 +151,7 @@ function build(
   ) as unknown as Record<AcquireOutcome, Attributes>;
   return {
     tracer,
+    tracerProvider,
     baseAttributes,
     outcomeAttributes,
     acquireWait: meter.createHistogram(METRIC_ACQUIRE_WAIT, {
@@ -145,4 +173,31 @@ function build(
       unit: '{lease}',
     }),
   };
+}
+
+/** The no-op tracer provider of this copy of the API (what an unset `ProxyTracerProvider` delegates to). */
+const NOOP_TRACER_PROVIDER: TracerProvider = new ProxyTracerProvider().getDelegate();
+
+/** A span that records nothing, returned instead of starting one when no SDK is registered. */
+export const NON_RECORDING_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * Whether spans would record: false for a no-op provider (no SDK, or the global proxy before one
+ * registers), the same test as `@redisotel/core-hooks`. A few property reads, so checked per operation.
+ */
+export function tracingOn(telemetry: LockTelemetry): boolean {
+  const provider = telemetry.tracerProvider;
+  const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
+  return delegate !== NOOP_TRACER_PROVIDER && delegate.constructor?.name !== 'NoopTracerProvider';
+}
+
+/** Start a span, or return {@link NON_RECORDING_SPAN} at no cost when no SDK is registered. */
+export function startSpan(
+  telemetry: LockTelemetry,
+  name: string,
+  attributes: Attributes,
+  parent?: Context,
+): Span {
+  if (!tracingOn(telemetry)) return NON_RECORDING_SPAN;
+  return telemetry.tracer.startSpan(name, { attributes }, parent);
 }

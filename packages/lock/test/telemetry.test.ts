@@ -1,4 +1,4 @@
-import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, ProxyTracerProvider, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { RedisLike } from '@redisotel/core-hooks';
 import { CLIENTS, type ConnectedClient, connectClient } from '@redisotel/test-clients';
 import type { ReadableSpan } from '@redisotel/testing';
@@ -65,6 +65,27 @@ describe.each(CLIENTS)('$name', (client) => {
       'lock.fencing_token': lease.fencingToken,
     });
     expect(telemetry.children(release).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('records no span while the tracer provider is a no-op, and starts once an SDK is behind it', async () => {
+    const proxy = new ProxyTracerProvider(); // like the global provider before an SDK registers
+    const lock = lockOf(fresh(), { tracerProvider: proxy, name: 'late-sdk' });
+    const isOurs = (span: ReadableSpan) => span.attributes['lock.name'] === 'late-sdk';
+    const first = await lock.acquire();
+    expect(first.signal.aborted).toBe(false);
+    expect(await first.release()).toBe(true);
+    expect(telemetry.spans().filter(isOurs)).toEqual([]);
+    proxy.setDelegate(telemetry.tracerProvider);
+    const second = await lock.acquire();
+    expect(await second.release()).toBe(true);
+    expect(
+      telemetry
+        .spans()
+        .filter(isOurs)
+        .map((span) => span.name)
+        .sort(),
+    ).toEqual(['lock acquire', 'lock release']);
+    expect(telemetry.span('lock acquire').attributes['lock.fencing_token']).toBe(second.fencingToken);
   });
 
   it('puts the resource on spans only when asked, never on metrics', async () => {
