@@ -132,6 +132,7 @@ function printSpanTree(finished: readonly ReadableSpan[]): void {
     'db.stored_procedure.name',
     'server.address',
     'server.port',
+    'network.peer.address',
     'network.peer.port',
     'db.namespace',
     'db.response.status_code',
