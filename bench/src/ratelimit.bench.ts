@@ -11,7 +11,6 @@
 // (INFO commandstats), which move less than throughput when the machine is shared.
 // Rounds are interleaved and the median round is reported. BENCH_ROUNDS and BENCH_OPS scale it.
 import { randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
 import type { RedisLike } from '@redisotel/core-hooks';
 import { fromIoredis } from '@redisotel/ioredis';
 import { fromNodeRedis } from '@redisotel/node-redis';
@@ -21,6 +20,7 @@ import Redis from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
 import { type LoadResult, median, printTable, runLoad } from './lib/measure.js';
+import { CommandCounter } from './lib/monitor.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const ops = Number(process.env.BENCH_OPS ?? 20_000);
@@ -43,75 +43,6 @@ interface Variant {
   readonly client: 'ioredis' | 'node-redis';
   /** Build the operation for a key space (`one`: a single hot key; `many`: 10,000 keys). */
   readonly make: (keys: 'one' | 'many') => Operation;
-}
-
-/** Counts the commands Redis executes, from MONITOR (script-internal `lua` commands excluded). */
-class CommandCounter {
-  #socket: Socket | undefined;
-  #buffer = '';
-  #count = 0;
-  readonly #waiters = new Map<string, () => void>();
-
-  constructor(
-    readonly host: string,
-    readonly port: number,
-  ) {}
-
-  async start(): Promise<void> {
-    const socket = connect({ host: this.host, port: this.port });
-    this.#socket = socket;
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      this.#buffer += chunk;
-      let newline = this.#buffer.indexOf('\r\n');
-      while (newline !== -1) {
-        this.#onLine(this.#buffer.slice(0, newline));
-        this.#buffer = this.#buffer.slice(newline + 2);
-        newline = this.#buffer.indexOf('\r\n');
-      }
-    });
-    socket.write('MONITOR\r\n');
-    await this.sync();
-  }
-
-  #onLine(line: string): void {
-    const match = /^\+\d+\.\d+ \[\d+ ([^\]]+)\] (.*)$/.exec(line);
-    if (!match) return;
-    const marker = /^"ECHO" "(bench-marker-[0-9a-f]+)"$/.exec(match[2]!);
-    if (marker) {
-      this.#waiters.get(marker[1]!)?.();
-      return;
-    }
-    if (match[1] !== 'lua') this.#count++;
-  }
-
-  /** Wait until MONITOR has shown everything sent before now; returns the count so far. */
-  async sync(): Promise<number> {
-    const marker = `bench-marker-${randomBytes(6).toString('hex')}`;
-    const seen = new Promise<void>((resolve) => this.#waiters.set(marker, resolve));
-    const socket = connect({ host: this.host, port: this.port });
-    await new Promise<void>((resolve) => socket.once('connect', resolve));
-    socket.write(`ECHO ${marker}\r\n`);
-    await seen;
-    this.#waiters.delete(marker);
-    socket.destroy();
-    return this.#count;
-  }
-
-  /** Commands per call of `operation`, over `calls` sequential calls. */
-  async perCall(operation: Operation, calls = 500): Promise<number> {
-    const before = await this.sync();
-    for (let i = 0; i < calls; i++) await operation(i);
-    return ((await this.sync()) - before) / calls;
-  }
-
-  stop(): void {
-    this.#socket?.destroy();
-  }
 }
 
 const keyOf = (keys: 'one' | 'many', i: number) => (keys === 'one' ? 'hot' : `k${i % MANY_KEYS}`);
