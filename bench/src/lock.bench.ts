@@ -117,6 +117,20 @@ function uncontendedVariants(c: Clients): [string, Cycle][] {
       },
     ],
     [
+      'hand-written, same 2 commands through fromNodeRedis',
+      async (resource) => {
+        const t = token();
+        const key = `hand-nrl:${resource}`;
+        const reply = await c.fromNodeRedis.send({
+          name: 'SET',
+          args: [key, t, 'PX', TTL_MS, 'NX'],
+          keys: [0],
+        });
+        if (reply !== 'OK') throw new Error('not acquired');
+        await c.fromNodeRedis.runScript(RELEASE_SCRIPT, [key], [t]);
+      },
+    ],
+    [
       '@redisotel/lock (fromNodeRedis)',
       async (resource) => {
         const lease = await createLock(c.fromNodeRedis, resource, {

@@ -64,7 +64,8 @@ function joinWithin(
   });
 }
 
-type AttemptResult = { lease: HeldLease; retryInMs?: undefined } | { lease?: undefined; retryInMs: number };
+/** A started lease, or when to retry (the reply's `retryInMs`): no wrapper object per attempt. */
+type AttemptResult = HeldLease | number;
 
 /** The acquire loop, tryAcquire and withLock shared by locks and semaphores (methods on a prototype:
  * locks are often created per request, so creating one allocates little). */
@@ -124,11 +125,11 @@ class LockEngine implements Lock {
         cause: error,
       });
     }
-    if (!reply.acquired) return { retryInMs: reply.retryInMs };
+    if (!reply.acquired) return reply.retryInMs;
     // Extension spans start in the caller's context, not under this acquire span.
     const lease = new HeldLease(ctx, token, reply.fencingToken, reply.expiresAt, sentAt, callerContext);
     lease.start(autoExtend);
-    return { lease };
+    return lease;
   }
 
   async #acquire(callOptions: AcquireOptions | undefined, autoExtend: boolean): Promise<HeldLease> {
@@ -167,10 +168,10 @@ class LockEngine implements Lock {
           callerContext,
           waitMs - (performance.now() - startedAt),
         );
-        if (result.lease !== undefined) {
+        if (typeof result !== 'number') {
           outcome = 'acquired';
-          if (span.isRecording()) span.setAttribute(ATTR_LOCK_FENCING_TOKEN, result.lease.fencingToken);
-          return result.lease;
+          if (span.isRecording()) span.setAttribute(ATTR_LOCK_FENCING_TOKEN, result.fencingToken);
+          return result;
         }
         const elapsed = performance.now() - startedAt;
         if (attempts >= options.maxAttempts || elapsed >= waitMs) {
@@ -196,7 +197,7 @@ class LockEngine implements Lock {
         const jitter = options.retryJitterMs > 0 ? Math.random() * options.retryJitterMs : 0;
         let delay = Math.min(options.retryDelayMs + jitter, remaining);
         // Never sleep past the holder's expiry (expiry publishes nothing).
-        if (result.retryInMs >= 0) delay = Math.min(delay, result.retryInMs + 1);
+        if (result >= 0) delay = Math.min(delay, result + 1);
         delay = Math.max(0, delay);
         const waited =
           wake !== undefined ? await wake.wait(generation, delay, signal) : await sleep(delay, signal);
@@ -235,13 +236,13 @@ class LockEngine implements Lock {
     let outcome = 'error' as AcquireOutcome;
     try {
       const result = await inSpan(span, () => this.#attempt(ctx.options.autoExtend, callerContext, 0));
-      if (result.lease === undefined) {
+      if (typeof result === 'number') {
         outcome = 'busy';
         return null;
       }
       outcome = 'acquired';
-      if (span.isRecording()) span.setAttribute(ATTR_LOCK_FENCING_TOKEN, result.lease.fencingToken);
-      return result.lease;
+      if (span.isRecording()) span.setAttribute(ATTR_LOCK_FENCING_TOKEN, result.fencingToken);
+      return result;
     } catch (error) {
       recordError(span, error);
       throw error;
