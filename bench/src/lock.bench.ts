@@ -10,7 +10,6 @@
 // Rounds are interleaved and the median round is reported. BENCH_ROUNDS, BENCH_OPS and BENCH_HANDOFFS
 // scale it.
 import { randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { defineScript, type RedisLike } from '@redisotel/core-hooks';
 import { fromIoredis } from '@redisotel/ioredis';
@@ -22,6 +21,7 @@ import { createClient } from 'redis';
 import { Mutex } from 'redis-semaphore';
 import Redlock from 'redlock';
 import { type LoadResult, median, percentile, printTable, runLoad } from './lib/measure.js';
+import { CommandCounter } from './lib/monitor.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const ops32 = Number(process.env.BENCH_OPS ?? 20_000);
@@ -252,64 +252,6 @@ async function contended(acquirer: Acquirer, total: number): Promise<HandoffResu
   };
 }
 
-/** Counts the commands Redis executes, from MONITOR (script-internal `lua` commands excluded). */
-class CommandCounter {
-  #socket: Socket | undefined;
-  #buffer = '';
-  #count = 0;
-  #waiters = new Map<string, () => void>();
-
-  async start(host: string, port: number): Promise<void> {
-    const socket = connect({ host, port });
-    this.#socket = socket;
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      this.#buffer += chunk;
-      let newline = this.#buffer.indexOf('\r\n');
-      while (newline !== -1) {
-        const line = this.#buffer.slice(0, newline);
-        this.#buffer = this.#buffer.slice(newline + 2);
-        this.#onLine(line);
-        newline = this.#buffer.indexOf('\r\n');
-      }
-    });
-    socket.write('MONITOR\r\n');
-    await this.sync(host, port);
-  }
-
-  #onLine(line: string): void {
-    const match = /^\+\d+\.\d+ \[\d+ ([^\]]+)\] (.*)$/.exec(line);
-    if (!match) return;
-    const marker = /^"ECHO" "(bench-marker-[0-9a-f]+)"$/.exec(match[2]!);
-    if (marker) {
-      this.#waiters.get(marker[1]!)?.();
-      return;
-    }
-    if (match[1] !== 'lua') this.#count++;
-  }
-
-  /** Wait until MONITOR has shown everything sent before now; returns the count so far. */
-  async sync(host: string, port: number): Promise<number> {
-    const marker = `bench-marker-${randomBytes(6).toString('hex')}`;
-    const seen = new Promise<void>((resolve) => this.#waiters.set(marker, resolve));
-    const socket = connect({ host, port });
-    await new Promise<void>((resolve) => socket.once('connect', resolve));
-    socket.write(`ECHO ${marker}\r\n`);
-    await seen;
-    this.#waiters.delete(marker);
-    socket.destroy();
-    return this.#count;
-  }
-
-  stop(): void {
-    this.#socket?.destroy();
-  }
-}
-
 async function main(): Promise<void> {
   const server = process.env.REDIS_URL ? undefined : await startRedis({ topology: 'standalone' });
   const url = new URL(process.env.REDIS_URL ?? server!.url);
@@ -390,25 +332,25 @@ async function main(): Promise<void> {
     }
 
     // 2. Round trips, from the server's view.
-    const counter = new CommandCounter();
-    await counter.start(host, port);
+    const counter = new CommandCounter(host, port);
+    await counter.start();
     const cycles = 200;
     const roundTrips: (string | number)[][] = [];
     for (const [name, cycle] of variants) {
       const run = `rt-${randomBytes(3).toString('hex')}`;
       await cycle(`${run}:warm`); // scripts loaded, subscriber connected
-      const before = await counter.sync(host, port);
+      const before = await counter.sync();
       for (let i = 0; i < cycles; i++) await cycle(`${run}:${i}`);
-      const after = await counter.sync(host, port);
+      const after = await counter.sync();
       roundTrips.push([name, (after - before) / cycles]);
     }
     const contendedCommands = new Map<string, number>();
     const handoffSamples = new Map<string, HandoffResult[]>();
     const contendedList = contendedVariants(clients, `hot-${randomBytes(3).toString('hex')}`);
     for (const variant of contendedList) {
-      const before = await counter.sync(host, port);
+      const before = await counter.sync();
       const result = await contended(variant.acquirer, Math.min(200, variant.handoffs));
-      const after = await counter.sync(host, port);
+      const after = await counter.sync();
       contendedCommands.set(variant.name, (after - before) / (result.handoffs + 1));
     }
     counter.stop();
