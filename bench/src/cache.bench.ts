@@ -96,14 +96,46 @@ async function ours(url: URL, client: 'ioredis' | 'node-redis', prefix: string, 
   return { cache, close };
 }
 
-function bento(url: URL, prefix: string, tiered: boolean, connection: Redis) {
+function bento(prefix: string, tiered: boolean, connection: Redis) {
   const store = tiered
     ? bentostore()
         .useL1Layer(memoryDriver({ maxItems: 10_000 }))
         .useL2Layer(redisDriver({ connection }))
     : bentostore().useL2Layer(redisDriver({ connection }));
-  void url;
   return new BentoCache({ default: 'cache', prefix, stores: { cache: store } });
+}
+
+/** bentocache over its own ioredis connection; `tiered` adds its memory layer, warmed before measuring. */
+async function bentoVariant(
+  url: URL,
+  tiered: boolean,
+  operation: (cache: ReturnType<typeof bento>, i: number) => Promise<unknown>,
+): Promise<Built> {
+  const connection = await ioredisClient(url);
+  const cache = bento('bento', tiered, connection);
+  const run: Operation = (i) => operation(cache, i);
+  if (tiered) await warm(run);
+  return {
+    run,
+    close: async () => {
+      await cache.disconnectAll().catch(() => {});
+      connection.disconnect();
+    },
+  };
+}
+
+/** Our cache with its L1 over ioredis, warmed before measuring. */
+async function oursL1Variant(
+  url: URL,
+  operation: (cache: ReturnType<typeof createRedisotelCache>, i: number) => Promise<unknown>,
+): Promise<Built> {
+  const { cache, close } = await ours(url, 'ioredis', 'ours:', true);
+  // The L1 fills once its invalidation channel is subscribed (a few ms after the first write).
+  await cache.set('__warm', 1);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const run: Operation = (i) => operation(cache, i);
+  await warm(run);
+  return { run, close };
 }
 
 function manager(url: URL, namespace: string, tiered: boolean) {
@@ -155,17 +187,7 @@ const SPECS: VariantSpec[] = [
   {
     id: 'bento-get',
     name: 'bentocache get (Redis only)',
-    async build(url) {
-      const connection = await ioredisClient(url);
-      const cache = bento(url, 'bento', false, connection);
-      return {
-        run: (i) => cache.get({ key: key('k', i) }),
-        close: async () => {
-          await cache.disconnectAll().catch(() => {});
-          connection.disconnect();
-        },
-      };
-    },
+    build: (url) => bentoVariant(url, false, (cache, i) => cache.get({ key: key('k', i) })),
   },
   {
     id: 'manager-get',
@@ -194,17 +216,10 @@ const SPECS: VariantSpec[] = [
   {
     id: 'bento-load',
     name: 'bentocache getOrSet (Redis only)',
-    async build(url) {
-      const connection = await ioredisClient(url);
-      const cache = bento(url, 'bento', false, connection);
-      return {
-        run: (i) => cache.getOrSet({ key: key('k', i), factory: loader, ttl: TTL_MS }),
-        close: async () => {
-          await cache.disconnectAll().catch(() => {});
-          connection.disconnect();
-        },
-      };
-    },
+    build: (url) =>
+      bentoVariant(url, false, (cache, i) =>
+        cache.getOrSet({ key: key('k', i), factory: loader, ttl: TTL_MS }),
+      ),
   },
   {
     id: 'manager-load',
@@ -220,61 +235,25 @@ const SPECS: VariantSpec[] = [
   {
     id: 'ours-l1-get',
     name: '@redisotel/cache get (L1)',
-    async build(url) {
-      const { cache, close } = await ours(url, 'ioredis', 'ours:', true);
-      // The L1 fills once its invalidation channel is subscribed (a few ms after the first write).
-      await cache.set('__warm', 1);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const run: Operation = (i) => cache.get(key('k', i));
-      await warm(run);
-      return { run, close };
-    },
+    build: (url) => oursL1Variant(url, (cache, i) => cache.get(key('k', i))),
   },
   {
     id: 'ours-l1-load',
     name: '@redisotel/cache getOrLoad (L1)',
-    async build(url) {
-      const { cache, close } = await ours(url, 'ioredis', 'ours:', true);
-      await cache.set('__warm', 1);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const run: Operation = (i) => cache.getOrLoad(key('k', i), loader);
-      await warm(run);
-      return { run, close };
-    },
+    build: (url) => oursL1Variant(url, (cache, i) => cache.getOrLoad(key('k', i), loader)),
   },
   {
     id: 'bento-l1-get',
     name: 'bentocache get (memory + Redis)',
-    async build(url) {
-      const connection = await ioredisClient(url);
-      const cache = bento(url, 'bento', true, connection);
-      const run: Operation = (i) => cache.get({ key: key('k', i) });
-      await warm(run);
-      return {
-        run,
-        close: async () => {
-          await cache.disconnectAll().catch(() => {});
-          connection.disconnect();
-        },
-      };
-    },
+    build: (url) => bentoVariant(url, true, (cache, i) => cache.get({ key: key('k', i) })),
   },
   {
     id: 'bento-l1-load',
     name: 'bentocache getOrSet (memory + Redis)',
-    async build(url) {
-      const connection = await ioredisClient(url);
-      const cache = bento(url, 'bento', true, connection);
-      const run: Operation = (i) => cache.getOrSet({ key: key('k', i), factory: loader, ttl: TTL_MS });
-      await warm(run);
-      return {
-        run,
-        close: async () => {
-          await cache.disconnectAll().catch(() => {});
-          connection.disconnect();
-        },
-      };
-    },
+    build: (url) =>
+      bentoVariant(url, true, (cache, i) =>
+        cache.getOrSet({ key: key('k', i), factory: loader, ttl: TTL_MS }),
+      ),
   },
   {
     id: 'manager-l1-get',
@@ -394,7 +373,7 @@ async function main(): Promise<void> {
     const hand = await ioredisClient(url);
     const io = await ours(url, 'ioredis', 'ours:');
     const connection = await ioredisClient(url);
-    const bentoCache = bento(url, 'bento', false, connection);
+    const bentoCache = bento('bento', false, connection);
     const managerCache = manager(url, 'cm', false);
     for (let i = 0; i < KEYS; i++) {
       await hand.set(key('hand:', i), JSON.stringify(VALUE), 'PX', TTL_MS);
