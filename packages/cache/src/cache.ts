@@ -610,6 +610,23 @@ class RedisCache implements Cache {
     return { entry: checked[0], lease, nowUs };
   }
 
+  /** Telemetry of an answer from the L1: its span (a getOrLoad's also says nothing was loaded) and the request count. */
+  #recordL1Hit(operation: 'get' | 'getOrLoad', key: string, size: number): void {
+    const span = this.#telemetry.startSpan(operation === 'get' ? SPAN_GET : SPAN_GET_OR_LOAD, key);
+    if (span.isRecording()) {
+      span.setAttributes({
+        [ATTR_CACHE_HIT]: true,
+        [ATTR_CACHE_TIER]: 'l1',
+        [ATTR_CACHE_STALE]: false,
+        [ATTR_CACHE_VALUE_SIZE]: size,
+      });
+      if (operation === 'getOrLoad')
+        span.setAttributes({ [ATTR_CACHE_COALESCED]: false, [ATTR_CACHE_LOADED]: false });
+    }
+    span.end();
+    this.#telemetry.request(operation, 'hit', 'l1');
+  }
+
   get<T = unknown>(key: string): Promise<T | undefined> {
     try {
       validateKey('get', key);
@@ -620,17 +637,7 @@ class RedisCache implements Cache {
     if (l1 !== undefined) {
       const hit = l1.get(key, performance.now());
       if (hit !== undefined) {
-        const span = this.#telemetry.startSpan(SPAN_GET, key);
-        if (span.isRecording()) {
-          span.setAttributes({
-            [ATTR_CACHE_HIT]: true,
-            [ATTR_CACHE_TIER]: 'l1',
-            [ATTR_CACHE_STALE]: false,
-            [ATTR_CACHE_VALUE_SIZE]: hit.size,
-          });
-        }
-        span.end();
-        this.#telemetry.request('get', 'hit', 'l1');
+        this.#recordL1Hit('get', key, hit.size);
         return Promise.resolve(hit.value as T);
       }
     }
@@ -978,19 +985,7 @@ class RedisCache implements Cache {
     if (l1 !== undefined) {
       const hit = l1.get(key, performance.now());
       if (hit !== undefined) {
-        const span = this.#telemetry.startSpan(SPAN_GET_OR_LOAD, key);
-        if (span.isRecording()) {
-          span.setAttributes({
-            [ATTR_CACHE_HIT]: true,
-            [ATTR_CACHE_TIER]: 'l1',
-            [ATTR_CACHE_STALE]: false,
-            [ATTR_CACHE_COALESCED]: false,
-            [ATTR_CACHE_LOADED]: false,
-            [ATTR_CACHE_VALUE_SIZE]: hit.size,
-          });
-        }
-        span.end();
-        this.#telemetry.request('getOrLoad', 'hit', 'l1');
+        this.#recordL1Hit('getOrLoad', key, hit.size);
         return hit.value as T;
       }
     }
