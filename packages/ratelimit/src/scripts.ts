@@ -369,18 +369,7 @@ end
 // creates no closures.
 const SINGLE_HELPERS = `
 local function fmt(x) return string.format('%.17g', x) end
-local function parse_window(v)
-  if not v then return nil, 0, 0 end
-  local a = string.find(v, ':', 1, true)
-  local b = string.find(v, ':', a + 1, true)
-  return tonumber(string.sub(v, 1, a - 1)), tonumber(string.sub(v, a + 1, b - 1)), tonumber(string.sub(v, b + 1))
-end
-local function parse_bucket(v)
-  if not v then return nil, 0 end
-  local a = string.find(v, ':', 1, true)
-  return tonumber(string.sub(v, 1, a - 1)), tonumber(string.sub(v, a + 1))
-end
-local window = tonumber(ARGV[4])
+${PARSERS}local window = tonumber(ARGV[4])
 local burst = tonumber(ARGV[5])
 local block_ms = tonumber(ARGV[6])
 local function up(x)
