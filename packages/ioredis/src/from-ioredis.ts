@@ -31,6 +31,8 @@ import type {
   IoredisCluster,
   IoredisClusterNodeTarget,
   IoredisCommand,
+  IoredisCommandConstructor,
+  IoredisCommandOptions,
   IoredisPipeline,
   IoredisRedis,
 } from './internal-types.js';
@@ -45,6 +47,34 @@ type Dial = (info: DialInfo, connected: Promise<void>) => void;
 const NO_KEYS: readonly unknown[] = Object.freeze([]);
 const noop = () => {};
 const identity = (value: unknown) => value;
+
+/** Lower-case command names (what ioredis' name checks expect), computed once per distinct name. */
+const lowerNames = new Map<string, string>();
+function lowerCase(name: string): string {
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    // Names are a small closed set in practice; the bound only guards against a caller that makes them up.
+    if (lowerNames.size < 1024) lowerNames.set(name, lower);
+  }
+  return lower;
+}
+
+/** ioredis' `Command` with the members a subclass overrides (built/Command.js, 5.x and 6.x). */
+type CommandBase = new (
+  name: string,
+  args?: unknown[],
+  options?: IoredisCommandOptions,
+) => IoredisCommand & { reject(error: unknown): void; initPromise(): void };
+
+/** A command sent alone by {@link IoredisDriver.send}: it settles itself in the RedisLike shape. */
+interface SendCommand extends IoredisCommand {
+  info: CommandInfo;
+  binary: boolean;
+  /** The caller's command name, for error messages. */
+  commandName: string;
+  target: IoredisClusterNodeTarget | undefined;
+}
 
 /**
  * Use an ioredis client as a {@link RedisLike}: `new Redis(...)` (standalone), `new Cluster([...])`
@@ -80,6 +110,8 @@ export class IoredisDriver implements RedisDriver {
   /** The last socket seen and its remote end, so the peer object is not rebuilt for every reply. */
   #peerSocket: unknown;
   #peer: Peer | undefined;
+  /** The client's `Command` class, extended so that a single command settles in our shape. */
+  readonly #SendCommand: IoredisCommandConstructor;
 
   constructor(detected: DetectedClient) {
     this.#detected = detected;
@@ -89,6 +121,7 @@ export class IoredisDriver implements RedisDriver {
     const options =
       this.#cluster !== undefined ? (this.#cluster.options.redisOptions ?? {}) : this.#redis!.options;
     this.#resp3 = options.protocol === 3 && options.replyMapping === 'resp3';
+    this.#SendCommand = this.#sendCommandClass(detected.Command as unknown as CommandBase);
   }
 
   describe(): RedisDescription {
@@ -96,29 +129,24 @@ export class IoredisDriver implements RedisDriver {
   }
 
   send(command: RedisCommand, info: CommandInfo): Promise<RedisReply> {
-    const built = this.#build(command);
-    const binary = command.binary === true;
+    // One ioredis Command whose own settlement normalizes the reply, maps the error and notes the peer:
+    // the caller gets ioredis' promise itself, with no `.then` wrapper per command.
+    const built = this.#build(command, this.#SendCommand) as SendCommand;
+    built.info = info;
+    built.binary = command.binary === true;
+    built.commandName = command.name;
     const cluster = this.#cluster;
-    let promise: Promise<unknown>;
-    let target: IoredisClusterNodeTarget | undefined;
     if (cluster !== undefined) {
-      target = built.keys!.length === 0 ? this.#pickNode(cluster) : undefined;
-      promise = cluster.sendCommand(built, undefined, target);
+      const target = built.keys!.length === 0 ? this.#pickNode(cluster) : undefined;
+      built.target = target;
+      const promise = cluster.sendCommand(built, undefined, target);
       if (socketBaselines.active > 0 && target !== undefined) noteUntracedWrite(target.redis.stream);
-    } else {
-      promise = this.#redis!.sendCommand(built);
-      if (socketBaselines.active > 0) noteUntracedWrite(this.#redis!.stream);
+      return promise as Promise<RedisReply>;
     }
-    return promise.then(
-      (reply) => {
-        info.peer = this.#peerOf(built, target);
-        return normalizeReply(reply, built.name, binary, this.#resp3);
-      },
-      (error: unknown) => {
-        info.peer = this.#peerOf(built, target);
-        throw toRedisotelError(error, command.name, this.#ended());
-      },
-    );
+    const redis = this.#redis!;
+    const promise = redis.sendCommand(built);
+    if (socketBaselines.active > 0) noteUntracedWrite(redis.stream);
+    return promise as Promise<RedisReply>;
   }
 
   async batch(commands: readonly RedisCommand[], info: BatchInfo): Promise<BatchResult[]> {
@@ -239,8 +267,8 @@ export class IoredisDriver implements RedisDriver {
   // ---- internals -----------------------------------------------------------------------------------
 
   /** An ioredis Command for `command`: lower-case name (what ioredis' name checks expect), not traced. */
-  #build(command: RedisCommand): IoredisCommand {
-    const name = command.name.toLowerCase();
+  #build(command: RedisCommand, Command: IoredisCommandConstructor = this.#detected.Command): IoredisCommand {
+    const name = lowerCase(command.name);
     const keyPositions = command.keys ?? NO_KEYS;
     const prefix = this.#detected.client.options.keyPrefix;
     let args: unknown[] = command.args as RedisArgument[];
@@ -258,7 +286,7 @@ export class IoredisDriver implements RedisDriver {
       }
     }
     // (The Command constructor copies `args` with `flat()`.)
-    const built = new this.#detected.Command(name, args, {
+    const built = new Command(name, args, {
       replyEncoding: command.binary === true ? null : 'utf8',
       readOnly: command.readOnly === true,
     });
@@ -267,8 +295,38 @@ export class IoredisDriver implements RedisDriver {
     // Route by the caller's explicit keys, not by ioredis' command table.
     built.keys = keys;
     // HGETALL's reply transformer builds an object (losing binary field names); keep the flat array.
-    if (name === 'hgetall') built.transformReply = identity;
+    if (name === 'hgetall' && Command === this.#detected.Command) built.transformReply = identity;
     return built;
+  }
+
+  /**
+   * A subclass of the client's `Command` whose settlement does what a `.then` after `sendCommand` would
+   * otherwise do: note the peer that served it, normalize the reply (`transformReply`, which ioredis
+   * calls as the reply is parsed) and map a rejection to a typed error (the `reject` that
+   * `initPromise` installs). ioredis resolves the caller's promise with the result directly.
+   */
+  #sendCommandClass(Base: CommandBase): IoredisCommandConstructor {
+    const driver = this;
+    const resp3 = this.#resp3;
+    return class RedisotelCommand extends Base {
+      override transformReply(value: unknown): unknown {
+        const self = this as unknown as SendCommand;
+        self.info.peer = driver.#peerOf(self, self.target);
+        // HGETALL's transformer builds an object (losing binary field names): keep the flat array.
+        const converted = self.name === 'hgetall' ? value : super.transformReply(value);
+        return normalizeReply(converted, self.name, self.binary, resp3);
+      }
+
+      override initPromise(): void {
+        super.initPromise();
+        const reject = this.reject;
+        this.reject = (error: unknown) => {
+          const self = this as unknown as SendCommand;
+          if (self.info !== undefined) self.info.peer = driver.#peerOf(self, self.target);
+          reject(toRedisotelError(error, self.commandName ?? self.name.toUpperCase(), driver.#ended()));
+        };
+      }
+    };
   }
 
   #control(name: string, replyEncoding: BufferEncoding | null = 'utf8', args: string[] = []): IoredisCommand {
