@@ -44,7 +44,13 @@ import type { FromIoredisOptions, IoredisClient } from './types.js';
 type Peer = { address: string; port?: number };
 type Dial = (info: DialInfo, connected: Promise<void>) => void;
 
-const NO_KEYS: readonly unknown[] = Object.freeze([]);
+/** The options of the commands we build, by `binary` (1) and `readOnly` (2): read, never changed. */
+const COMMAND_OPTIONS: readonly IoredisCommandOptions[] = [
+  { replyEncoding: 'utf8', readOnly: false },
+  { replyEncoding: null, readOnly: false },
+  { replyEncoding: 'utf8', readOnly: true },
+  { replyEncoding: null, readOnly: true },
+];
 const noop = () => {};
 const identity = (value: unknown) => value;
 
@@ -69,12 +75,17 @@ type CommandBase = new (
 
 /** A command sent alone by {@link IoredisDriver.send}: it settles itself in the RedisLike shape. */
 interface SendCommand extends IoredisCommand {
-  info: CommandInfo;
+  info: CommandInfo | undefined;
   binary: boolean;
   /** The caller's command name, for error messages. */
   commandName: string;
   target: IoredisClusterNodeTarget | undefined;
 }
+type SendCommandConstructor = new (
+  name: string,
+  args?: unknown[],
+  options?: IoredisCommandOptions,
+) => SendCommand;
 
 /**
  * Use an ioredis client as a {@link RedisLike}: `new Redis(...)` (standalone), `new Cluster([...])`
@@ -111,7 +122,9 @@ export class IoredisDriver implements RedisDriver {
   #peerSocket: unknown;
   #peer: Peer | undefined;
   /** The client's `Command` class, extended so that a single command settles in our shape. */
-  readonly #SendCommand: IoredisCommandConstructor;
+  readonly #SendCommand: SendCommandConstructor;
+  /** The client's `keyPrefix`, applied to the keys we send (ioredis applies it only to its own methods). */
+  readonly #prefix: string | undefined;
 
   constructor(detected: DetectedClient) {
     this.#detected = detected;
@@ -121,6 +134,8 @@ export class IoredisDriver implements RedisDriver {
     const options =
       this.#cluster !== undefined ? (this.#cluster.options.redisOptions ?? {}) : this.#redis!.options;
     this.#resp3 = options.protocol === 3 && options.replyMapping === 'resp3';
+    const prefix = detected.client.options.keyPrefix;
+    this.#prefix = typeof prefix === 'string' && prefix.length > 0 ? prefix : undefined;
     this.#SendCommand = this.#sendCommandClass(detected.Command as unknown as CommandBase);
   }
 
@@ -131,7 +146,7 @@ export class IoredisDriver implements RedisDriver {
   send(command: RedisCommand, info: CommandInfo): Promise<RedisReply> {
     // One ioredis Command whose own settlement normalizes the reply, maps the error and notes the peer:
     // the caller gets ioredis' promise itself, with no `.then` wrapper per command.
-    const built = this.#build(command, this.#SendCommand) as SendCommand;
+    const built = this.#build(command, this.#SendCommand);
     built.info = info;
     built.binary = command.binary === true;
     built.commandName = command.name;
@@ -267,37 +282,47 @@ export class IoredisDriver implements RedisDriver {
   // ---- internals -----------------------------------------------------------------------------------
 
   /** An ioredis Command for `command`: lower-case name (what ioredis' name checks expect), not traced. */
-  #build(command: RedisCommand, Command: IoredisCommandConstructor = this.#detected.Command): IoredisCommand {
+  #build<C extends IoredisCommand = IoredisCommand>(
+    command: RedisCommand,
+    Command: new (name: string, args?: unknown[], options?: IoredisCommandOptions) => C = this.#detected
+      .Command as never,
+  ): C {
     const name = lowerCase(command.name);
-    const keyPositions = command.keys ?? NO_KEYS;
-    const prefix = this.#detected.client.options.keyPrefix;
+    const keyPositions = command.keys;
+    const prefix = this.#prefix;
     let args: unknown[] = command.args as RedisArgument[];
-    const keys: unknown[] = [];
-    if (keyPositions.length > 0) {
-      if (typeof prefix === 'string' && prefix.length > 0) args = args.slice();
-      for (const position of keyPositions as readonly number[]) {
+    // Keys route cluster commands and pipelines; a standalone or sentinel client never reads them for
+    // a single command, so they are only collected there when the key prefix has to be applied.
+    let keys: unknown[] | undefined;
+    const collect = this.#cluster !== undefined || Command === this.#detected.Command;
+    if (collect) keys = [];
+    if (keyPositions !== undefined && keyPositions.length > 0 && (collect || prefix !== undefined)) {
+      if (prefix !== undefined) args = args.slice();
+      for (const position of keyPositions) {
         let key = args[position];
         if (key === undefined) continue;
-        if (typeof prefix === 'string' && prefix.length > 0) {
+        if (prefix !== undefined) {
           key = Buffer.isBuffer(key) ? Buffer.concat([Buffer.from(prefix), key]) : `${prefix}${String(key)}`;
           args[position] = key;
         }
-        keys.push(typeof key === 'number' ? String(key) : key);
+        keys?.push(typeof key === 'number' ? String(key) : key);
       }
     }
     // (The Command constructor copies `args` with `flat()`.)
-    const built = new Command(name, args, {
-      replyEncoding: command.binary === true ? null : 'utf8',
-      readOnly: command.readOnly === true,
-    });
+    const built = new Command(
+      name,
+      args,
+      COMMAND_OPTIONS[(command.binary === true ? 1 : 0) + (command.readOnly === true ? 2 : 0)],
+    );
     // Already recorded by our hooks: ioredis must not publish it on `ioredis:command` again.
     built.isTraced = true;
     // Route by the caller's explicit keys, not by ioredis' command table.
-    built.keys = keys;
+    if (keys !== undefined) built.keys = keys;
     // HGETALL's reply transformer builds an object (losing binary field names); keep the flat array.
     if (name === 'hgetall' && Command === this.#detected.Command) built.transformReply = identity;
     return built;
   }
+
 
   /**
    * A subclass of the client's `Command` whose settlement does what a `.then` after `sendCommand` would
@@ -305,25 +330,30 @@ export class IoredisDriver implements RedisDriver {
    * calls as the reply is parsed) and map a rejection to a typed error (the `reject` that
    * `initPromise` installs). ioredis resolves the caller's promise with the result directly.
    */
-  #sendCommandClass(Base: CommandBase): IoredisCommandConstructor {
+  #sendCommandClass(Base: CommandBase): SendCommandConstructor {
     const driver = this;
     const resp3 = this.#resp3;
-    return class RedisotelCommand extends Base {
+    return class RedisotelCommand extends Base implements SendCommand {
+      // Fields, not properties added later: they stay inside the object V8 allocates for the command.
+      info: CommandInfo | undefined = undefined;
+      binary = false;
+      commandName = '';
+      target: IoredisClusterNodeTarget | undefined = undefined;
+      override keys: unknown[] | undefined = undefined;
+
       override transformReply(value: unknown): unknown {
-        const self = this as unknown as SendCommand;
-        self.info.peer = driver.#peerOf(self, self.target);
+        this.info!.peer = driver.#peerOf(this, this.target);
         // HGETALL's transformer builds an object (losing binary field names): keep the flat array.
-        const converted = self.name === 'hgetall' ? value : super.transformReply(value);
-        return normalizeReply(converted, self.name, self.binary, resp3);
+        const converted = this.name === 'hgetall' ? value : super.transformReply(value);
+        return normalizeReply(converted, this.name, this.binary, resp3);
       }
 
       override initPromise(): void {
         super.initPromise();
         const reject = this.reject;
         this.reject = (error: unknown) => {
-          const self = this as unknown as SendCommand;
-          if (self.info !== undefined) self.info.peer = driver.#peerOf(self, self.target);
-          reject(toRedisotelError(error, self.commandName ?? self.name.toUpperCase(), driver.#ended()));
+          if (this.info !== undefined) this.info.peer = driver.#peerOf(this, this.target);
+          reject(toRedisotelError(error, this.commandName || this.name.toUpperCase(), driver.#ended()));
         };
       }
     };

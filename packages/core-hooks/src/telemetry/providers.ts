@@ -16,6 +16,11 @@ export const INSTRUMENTATION_SCOPE = '@redisotel/core-hooks';
 /** The no-op tracer provider of this copy of the API: what an unset `ProxyTracerProvider` delegates to. */
 const NOOP_TRACER_PROVIDER: TracerProvider = new ProxyTracerProvider().getDelegate();
 const NOOP_METER: Meter = createNoopMeter();
+/**
+ * Where `@opentelemetry/api` 1.x keeps what is registered globally (providers, propagator, logger).
+ * While it is absent nothing is registered, which one property read tells.
+ */
+const GLOBAL_API_KEY = Symbol.for('opentelemetry.js.api.1');
 
 /** Whether `provider` is a no-op (no SDK behind it), including the global proxy before registration. */
 export function isNoopTracerProvider(provider: TracerProvider): boolean {
@@ -87,6 +92,16 @@ export class ProviderTracker<Instruments> {
 
   /** Re-check the providers; returns whether anything at all would be recorded. */
   refresh(): boolean {
+    if (
+      this.tracer === undefined &&
+      this.instruments === undefined &&
+      this.tracerProvider === undefined &&
+      this.meterProvider === undefined &&
+      (globalThis as Record<symbol, unknown>)[GLOBAL_API_KEY] === undefined
+    ) {
+      // Nothing recorded before and nothing registered now: the common case with no SDK, kept to a few reads.
+      return false;
+    }
     if (this.tracing) {
       const provider = this.currentTracerProvider();
       const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;

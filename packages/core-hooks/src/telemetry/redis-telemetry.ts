@@ -34,6 +34,8 @@ export function createRedisTelemetry(
   const recorder = createOperationRecorder(options, description);
   const hook: RedisHook = {
     process: (next) => (command, info) => {
+      // Before any allocation: with no SDK registered this is the whole cost of the hook.
+      if (!recorder.isRecording()) return next(command, info);
       const token = recorder.startCommand({
         operation: info.operation,
         args: command.args,
@@ -60,6 +62,7 @@ export function createRedisTelemetry(
       );
     },
     processBatch: (next) => (commands, info) => {
+      if (!recorder.isRecording()) return next(commands, info);
       const token = recorder.startBatch({ atomic: info.atomic, commands });
       if (token === undefined) return next(commands, info);
       let pending: Promise<BatchResult[]>;
