@@ -154,6 +154,7 @@ export function instrumentIoredis(
   const recorder = createOperationRecorder(options, {
     server: description.server,
     database: description.database,
+    topology: description.topology,
   });
   const instrumentation = new Instrumentation(
     detected.kind,

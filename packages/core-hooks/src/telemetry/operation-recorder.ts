@@ -14,6 +14,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { parseErrorPrefix, RedisConnectionError, RedisReplyError, RedisTimeoutError } from '../errors.js';
+import { describeValue } from '../script.js';
 import {
   ATTR_DB_CLIENT_CONNECTION_POOL_NAME,
   ATTR_DB_CLIENT_CONNECTION_STATE,
@@ -45,6 +46,7 @@ import type {
   RedisArgument,
   RedisReply,
   RedisTelemetryOptions,
+  RedisTopology,
   TelemetryHandle,
 } from '../types.js';
 import { type ResolvedTelemetryOptions, resolveTelemetryOptions } from './options.js';
@@ -67,6 +69,11 @@ export interface OperationTarget {
   readonly server: Endpoint;
   /** The database index (`db.namespace`). */
   readonly database: number;
+  /**
+   * The deployment. On `standalone` the node that serves is always the configured server, so the
+   * duration metric leaves `network.peer.*` out (spans keep it); absent, the metric records it too.
+   */
+  readonly topology?: RedisTopology | undefined;
 }
 
 /** What {@link OperationRecorder.startCommand} needs to know about one command. */
@@ -225,8 +232,13 @@ const KIND_COMMAND = 0;
 const KIND_BATCH = 1;
 const KIND_CONNECT = 2;
 
+const METRIC_ATTRIBUTE_CACHE_SIZE = 512;
+const TOPOLOGIES: readonly unknown[] = ['standalone', 'cluster', 'sentinel'];
+
 class Token {
   ended = false;
+  /** The context the operation started in: its metric point is recorded with it. */
+  parent: Context | undefined = undefined;
   /**
    * A batch started without its commands (a channel that only reports a size): the commands started
    * inside it (`startCommand({ batch })`) name it at the end (`PIPELINE GET`) and make its query text.
@@ -283,6 +295,9 @@ class Recorder implements OperationRecorder {
     attributes: [Attributes, Attributes];
   }>();
   private readonly defaultPoolName: string;
+  private readonly metricAttributeCache = new Map<string, Attributes>();
+  /** Whether duration points carry `network.peer.*` (not on standalone: it is the configured server). */
+  private readonly metricPeers: boolean;
 
   constructor(
     options: RedisTelemetryOptions,
@@ -313,6 +328,7 @@ class Recorder implements OperationRecorder {
       },
     };
     this.defaultPoolName = poolName(target);
+    this.metricPeers = target.topology !== 'standalone';
   }
 
   isRecording(): boolean {
@@ -367,9 +383,10 @@ class Recorder implements OperationRecorder {
     }
     let metricAttributes: Attributes | undefined;
     if (instruments !== undefined) {
-      metricAttributes = this.baseAttributes(target);
-      metricAttributes[ATTR_DB_OPERATION_NAME] = operation;
-      if (storedProcedure !== undefined) metricAttributes[ATTR_DB_STORED_PROCEDURE_NAME] = storedProcedure;
+      metricAttributes =
+        target === this.target
+          ? this.sharedMetricAttributes(operation, storedProcedure)
+          : this.commandMetricAttributes(target, operation, storedProcedure);
     }
     if (spanAttributes === undefined && metricAttributes === undefined) return undefined;
     // The one measurement: the span's start and end and the histogram value come from these stamps.
@@ -382,9 +399,18 @@ class Recorder implements OperationRecorder {
             { kind: SpanKind.CLIENT, startTime, attributes: spanAttributes },
             parent,
           );
-    return asToken(
-      new Token(KIND_COMMAND, startTime, operation, span, metricAttributes, undefined, undefined, target),
+    const token = new Token(
+      KIND_COMMAND,
+      startTime,
+      operation,
+      span,
+      metricAttributes,
+      undefined,
+      undefined,
+      target,
     );
+    token.parent = parent;
+    return asToken(token);
   }
 
   startBatch(start: BatchStart): OperationToken | undefined {
@@ -535,16 +561,22 @@ class Recorder implements OperationRecorder {
       }
       return;
     }
-    if (peer !== undefined) {
-      metricAttributes[ATTR_NETWORK_PEER_ADDRESS] = peer.address;
-      if (peer.port !== undefined) metricAttributes[ATTR_NETWORK_PEER_PORT] = peer.port;
+    const withPeer = peer !== undefined && this.metricPeers;
+    let attributes = metricAttributes;
+    if (withPeer || classified !== undefined) {
+      // The start attributes may be shared between operations: the point gets its own copy.
+      attributes = { ...metricAttributes };
+      if (withPeer) {
+        attributes[ATTR_NETWORK_PEER_ADDRESS] = peer.address;
+        if (peer.port !== undefined) attributes[ATTR_NETWORK_PEER_PORT] = peer.port;
+      }
+      if (classified !== undefined) {
+        if (classified.statusCode !== undefined) attributes[ATTR_DB_RESPONSE_STATUS_CODE] = classified.statusCode;
+        attributes[ATTR_ERROR_TYPE] = classified.errorType;
+      }
     }
-    if (classified !== undefined) {
-      if (classified.statusCode !== undefined)
-        metricAttributes[ATTR_DB_RESPONSE_STATUS_CODE] = classified.statusCode;
-      metricAttributes[ATTR_ERROR_TYPE] = classified.errorType;
-    }
-    instruments.duration.record((endTime - token.startTime) / 1000, metricAttributes);
+    // With the operation's parent context, so the SDK does not look the active one up again.
+    instruments.duration.record((endTime - token.startTime) / 1000, attributes, token.parent);
   }
 
   observeConnections(read: () => ConnectionCounts, options: ObserveConnectionsOptions = {}): () => void {
@@ -647,6 +679,33 @@ class Recorder implements OperationRecorder {
   private targetOf(server: Endpoint | undefined, database: number | undefined): OperationTarget {
     if (server === undefined && database === undefined) return this.target;
     return { server: server ?? this.target.server, database: database ?? this.target.database };
+  }
+
+  /**
+   * The start attributes of a command's duration point on the default target, one frozen object per
+   * operation (and script): the SDK reads them, nobody writes them, and no object is built per command.
+   */
+  private sharedMetricAttributes(operation: string, storedProcedure: string | undefined): Attributes {
+    const cacheKey = storedProcedure === undefined ? operation : `${operation}\0${storedProcedure}`;
+    let attributes = this.metricAttributeCache.get(cacheKey);
+    if (attributes === undefined) {
+      attributes = Object.freeze(this.commandMetricAttributes(this.target, operation, storedProcedure));
+      // Operation and script names are a small set; the bound guards against callers that make them up.
+      if (this.metricAttributeCache.size < METRIC_ATTRIBUTE_CACHE_SIZE)
+        this.metricAttributeCache.set(cacheKey, attributes);
+    }
+    return attributes;
+  }
+
+  private commandMetricAttributes(
+    target: OperationTarget,
+    operation: string,
+    storedProcedure: string | undefined,
+  ): Attributes {
+    const attributes = this.baseAttributes(target);
+    attributes[ATTR_DB_OPERATION_NAME] = operation;
+    if (storedProcedure !== undefined) attributes[ATTR_DB_STORED_PROCEDURE_NAME] = storedProcedure;
+    return attributes;
   }
 
   private baseAttributes(target: OperationTarget): Attributes {
@@ -828,6 +887,11 @@ function checkTarget(target: OperationTarget): void {
   if (!Number.isInteger(target.database) || target.database < 0) {
     throw new RangeError(
       `createOperationRecorder: "target.database" must be a non-negative integer, received ${String(target.database)}`,
+    );
+  }
+  if (target.topology !== undefined && !TOPOLOGIES.includes(target.topology)) {
+    throw new TypeError(
+      `createOperationRecorder: "target.topology" must be 'standalone', 'cluster' or 'sentinel', received ${describeValue(target.topology)}`,
     );
   }
 }

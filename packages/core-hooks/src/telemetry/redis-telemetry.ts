@@ -6,7 +6,12 @@ import type {
   RedisTelemetryOptions,
   TelemetryHandle,
 } from '../types.js';
-import { createOperationRecorder, type OperationRecorder } from './operation-recorder.js';
+import {
+  createOperationRecorder,
+  type OperationOutcome,
+  type OperationRecorder,
+  type OperationToken,
+} from './operation-recorder.js';
 import { runWithoutChannelTracing } from './suppress.js';
 
 export { INSTRUMENTATION_SCOPE } from './providers.js';
@@ -27,6 +32,15 @@ export interface RedisTelemetry {
  * With no SDK registered the hook only checks that (a few property reads) and calls `next`.
  * @throws {TypeError | RangeError} when an option is invalid (naming the option and the value)
  */
+/** End an operation from a promise reaction that must not reject (a broken exporter is not the caller's error). */
+function endQuietly(recorder: OperationRecorder, token: OperationToken, outcome: OperationOutcome): void {
+  try {
+    recorder.end(token, outcome);
+  } catch {
+    // The SDK threw while ending the span or recording the point; the command's outcome stands.
+  }
+}
+
 export function createRedisTelemetry(
   options: RedisTelemetryOptions,
   description: RedisDescription,
@@ -50,16 +64,14 @@ export function createRedisTelemetry(
         recorder.end(token, { error, peer: info.peer });
         throw error;
       }
-      return pending.then(
-        (reply) => {
-          recorder.end(token, { reply, peer: info.peer });
-          return reply;
-        },
-        (error: unknown) => {
-          recorder.end(token, { error, peer: info.peer });
-          throw error;
-        },
+      // The caller gets the command's own promise. Its first reaction, registered here before the
+      // caller can await it, ends the span: recorded before the caller resumes, with no wrapper
+      // promise in between. (The reaction's own promise never rejects: nothing to handle.)
+      pending.then(
+        (reply) => endQuietly(recorder, token, { reply, peer: info.peer }),
+        (error: unknown) => endQuietly(recorder, token, { error, peer: info.peer }),
       );
+      return pending;
     },
     processBatch: (next) => (commands, info) => {
       if (!recorder.isRecording()) return next(commands, info);
