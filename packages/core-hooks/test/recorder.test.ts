@@ -240,6 +240,52 @@ describe('the diagnostics_channel path: startCommand / end around a real command
   it('validates its target', () => {
     expect(() => createOperationRecorder({}, { server: { address: 'h' }, database: -1 })).toThrow(RangeError);
     expect(() => createOperationRecorder({}, {} as never)).toThrow(TypeError);
+    expect(() =>
+      createOperationRecorder({}, { server: { address: 'h' }, database: 0, topology: 'ring' as never }),
+    ).toThrow(/"target.topology".*ring/);
+  });
+
+  it('duration points carry network.peer.* where the serving node can differ (cluster, sentinel, unknown), not on standalone', async () => {
+    const peer = { address: '10.0.0.7', port: 7001 };
+    for (const topology of ['standalone', 'cluster', 'sentinel', undefined] as const) {
+      const recorder = createOperationRecorder(
+        { tracerProvider: capture.tracerProvider, meterProvider: capture.meterProvider },
+        { server: { address: server.host, port: server.port }, database: 0, topology },
+      );
+      const operation = `PEER_${topology ?? 'unknown'}`.toUpperCase();
+      const token = recorder.startCommand({ operation, args: [] });
+      await connection.command(['PING']);
+      recorder.end(token, { reply: 'PONG', peer });
+      const point = pointWith(await histogramPoints(capture, DURATION), { 'db.operation.name': operation });
+      expect(point?.count).toBe(1);
+      const expected = topology === 'standalone' ? undefined : peer;
+      expect(point?.attributes['network.peer.address']).toBe(expected?.address);
+      expect(point?.attributes['network.peer.port']).toBe(expected?.port);
+      // Spans keep the peer on every topology.
+      expect(capture.findSpans(operation)[0]?.attributes['network.peer.port']).toBe(peer.port);
+    }
+  });
+
+  it('an error point gets its own attributes: the successes of the same operation stay without error.type', async () => {
+    const recorder = createOperationRecorder(
+      { tracerProvider: capture.tracerProvider, meterProvider: capture.meterProvider },
+      { server: { address: server.host, port: server.port }, database: 0, topology: 'standalone' },
+    );
+    const run = async (outcome: { reply?: string; error?: unknown }) => {
+      const token = recorder.startCommand({ operation: 'GET', args: [`${keyPrefix}shared`] });
+      await connection.command(['PING']);
+      recorder.end(token, outcome);
+    };
+    await run({ reply: 'v' });
+    await run({ error: new RedisReplyError('WRONGTYPE Operation against a key', 'GET') });
+    await run({ reply: 'v' });
+    const points = (await histogramPoints(capture, DURATION)).filter(
+      (p) => p.attributes['db.operation.name'] === 'GET',
+    );
+    expect(points.map((p) => [p.count, p.attributes['error.type']]).sort()).toEqual([
+      [1, 'WRONGTYPE'],
+      [2, undefined],
+    ]);
   });
 });
 
