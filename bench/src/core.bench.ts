@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '@redisotel/testing';
+import type { PairedResult } from './core/paired.js';
 import { type LoadResult, median, printTable } from './lib/measure.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -16,10 +17,12 @@ const variants = [
   'node-redis:bare-default-timeout',
   'node-redis:from',
   'node-redis:from-sdk',
+  'node-redis:from-sdk-spans',
   'node-redis:instrument-sdk',
   'ioredis:bare',
   'ioredis:from',
   'ioredis:from-sdk',
+  'ioredis:from-sdk-spans',
   'ioredis:instrument-sdk',
   'ioredis:contrib-sdk',
 ];
@@ -28,10 +31,14 @@ const labels: Record<string, string> = {
   'bare-default-timeout': 'bare client, default command timeout',
   from: 'fromX, no SDK',
   'from-sdk': 'fromX + SDK (spans + metric)',
+  'from-sdk-spans': 'fromX + SDK (spans, metrics: false)',
   'instrument-sdk': 'instrumentX + SDK (spans + metric)',
   'contrib-sdk': '@opentelemetry/instrumentation-ioredis + SDK (spans)',
 };
 const variantScript = fileURLToPath(new URL('./core/variant.ts', import.meta.url));
+const pairedScript = fileURLToPath(new URL('./core/paired.ts', import.meta.url));
+const pairedSlices = Number(process.env.BENCH_PAIRED_SLICES ?? 40);
+const pairedSliceOps = 5_000;
 
 function runVariant(url: string, variant: string, concurrency: number, op: string): LoadResult {
   const total = concurrency === 1 ? total1 : total64;
@@ -47,12 +54,23 @@ function runVariant(url: string, variant: string, concurrency: number, op: strin
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as LoadResult;
 }
 
+function runPaired(url: string, library: string, op: string): PairedResult {
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', pairedScript, library, op, String(pairedSlices), String(pairedSliceOps)],
+    { env: { ...process.env, BENCH_REDIS_URL: url }, encoding: 'utf8' },
+  );
+  if (child.status !== 0) throw new Error(`paired ${library} ${op} failed:\n${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as PairedResult;
+}
+
 async function main(): Promise<void> {
   const redis = process.env.REDIS_URL ? undefined : await startRedis({ topology: 'standalone' });
   const url = process.env.REDIS_URL ?? redis!.url;
   console.log(
     `Redis ${redis?.redisVersion ?? '(external)'} at ${url}; ${rounds} rounds; ${total64} ops at c=64, ${total1} at c=1`,
   );
+  const sdkTargets: string[][] = [];
   try {
     for (const op of ['GET', 'SET']) {
       for (const concurrency of [1, 64]) {
@@ -87,8 +105,56 @@ async function main(): Promise<void> {
           ];
         });
         printTable(['variant', 'ops/s', 'vs bare', 'p50 ms', 'p99 ms', 'CPU µs/op', 'extra CPU µs/op'], rows);
+        if (concurrency === 64) {
+          const extra = (variant: string) =>
+            summary.get(variant)!.cpuMicrosPerOp - summary.get('ioredis:bare')!.cpuMicrosPerOp;
+          sdkTargets.push([
+            `${op}: fromIoredis + SDK (spans + metric) ≤ contrib (spans)`,
+            `+${extra('ioredis:from-sdk').toFixed(2)} vs +${extra('ioredis:contrib-sdk').toFixed(2)} µs`,
+            extra('ioredis:from-sdk') <= extra('ioredis:contrib-sdk') ? 'met' : 'MISSED',
+          ]);
+          sdkTargets.push([
+            `${op}: fromIoredis + SDK (spans only) ≤ contrib (spans)`,
+            `+${extra('ioredis:from-sdk-spans').toFixed(2)} vs +${extra('ioredis:contrib-sdk').toFixed(2)} µs`,
+            extra('ioredis:from-sdk-spans') <= extra('ioredis:contrib-sdk') ? 'met' : 'MISSED',
+          ]);
+        }
       }
     }
+
+    // No SDK: the adapter's own cost, paired in one process on one client (see core/paired.ts).
+    console.log(
+      `\nNo SDK registered, paired: bare and fromX alternate on the same client, ${pairedSlices} × 2 slices of ` +
+        `${pairedSliceOps} ops at concurrency 64 per process; median of ${rounds} processes`,
+    );
+    const pairedRows: (string | number)[][] = [];
+    const noSdkTargets: string[][] = [];
+    for (const library of ['node-redis', 'ioredis']) {
+      for (const op of ['GET', 'SET']) {
+        const results = Array.from({ length: rounds }, () => runPaired(url, library, op));
+        const extra = median(results.map((r) => r.fromCpuMicrosPerOp - r.bareCpuMicrosPerOp));
+        const ratio = median(results.map((r) => r.fromOpsPerSecond / r.bareOpsPerSecond));
+        pairedRows.push([
+          `${library} ${op}`,
+          median(results.map((r) => r.bareCpuMicrosPerOp)),
+          median(results.map((r) => r.fromCpuMicrosPerOp)),
+          `${extra >= 0 ? '+' : ''}${extra.toFixed(3)}`,
+          `${ratio.toFixed(3)} ×`,
+        ]);
+        noSdkTargets.push([
+          `${library} ${op}: no SDK ≤ 0.3 µs/op and ≥ 0.97 × bare`,
+          `${extra >= 0 ? '+' : ''}${extra.toFixed(2)} µs, ${ratio.toFixed(3)} ×`,
+          extra <= 0.3 && ratio >= 0.97 ? 'met' : 'MISSED',
+        ]);
+      }
+    }
+    printTable(
+      ['client, command', 'bare CPU µs/op', 'fromX CPU µs/op', 'extra µs/op', 'ops vs bare'],
+      pairedRows,
+    );
+
+    console.log('\nTargets (concurrency 64)');
+    printTable(['target', 'measured', ''], [...noSdkTargets, ...sdkTargets]);
   } finally {
     await redis?.stop();
   }

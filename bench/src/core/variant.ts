@@ -24,7 +24,7 @@ if (!url) throw new Error('BENCH_REDIS_URL is not set');
 const concurrency = Number(concurrencyText);
 const total = Number(totalText);
 const [library, mode] = variant.split(':') as ['node-redis' | 'ioredis', string];
-const withSdk = mode.endsWith('-sdk');
+const withSdk = mode.includes('-sdk');
 
 // An SDK that does all the work an application's would (AlwaysOn sampling, batch processor, metric
 // aggregation) and then discards the result, so the figure is the instrumentation's cost, not an exporter's.
@@ -91,15 +91,18 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(result));
 }
 
+/** `from-sdk-spans`: the same SDK, with our duration metric turned off (spans only, like contrib). */
+const telemetryOptions = mode === 'from-sdk-spans' ? { metrics: false } : {};
+
 /** The RedisLike for `from*` variants; for `instrument*` it turns the channel instrumentation on. */
 async function wrap(client: unknown): Promise<RedisLike | undefined> {
   if (mode.startsWith('from')) {
     if (library === 'node-redis') {
       const { fromNodeRedis } = await import('@redisotel/node-redis');
-      return fromNodeRedis(client as Parameters<typeof fromNodeRedis>[0]);
+      return fromNodeRedis(client as Parameters<typeof fromNodeRedis>[0], telemetryOptions);
     }
     const { fromIoredis } = await import('@redisotel/ioredis');
-    return fromIoredis(client as Parameters<typeof fromIoredis>[0]);
+    return fromIoredis(client as Parameters<typeof fromIoredis>[0], telemetryOptions);
   }
   if (mode.startsWith('instrument')) {
     if (library === 'node-redis') {

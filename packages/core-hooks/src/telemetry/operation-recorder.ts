@@ -571,7 +571,8 @@ class Recorder implements OperationRecorder {
         if (peer.port !== undefined) attributes[ATTR_NETWORK_PEER_PORT] = peer.port;
       }
       if (classified !== undefined) {
-        if (classified.statusCode !== undefined) attributes[ATTR_DB_RESPONSE_STATUS_CODE] = classified.statusCode;
+        if (classified.statusCode !== undefined)
+          attributes[ATTR_DB_RESPONSE_STATUS_CODE] = classified.statusCode;
         attributes[ATTR_ERROR_TYPE] = classified.errorType;
       }
     }

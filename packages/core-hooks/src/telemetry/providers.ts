@@ -22,6 +22,12 @@ const NOOP_METER: Meter = createNoopMeter();
  */
 const GLOBAL_API_KEY = Symbol.for('opentelemetry.js.api.1');
 
+/** What `@opentelemetry/api` 1.x keeps under {@link GLOBAL_API_KEY} (the parts read here). */
+interface GlobalRegistry {
+  readonly trace?: unknown;
+  readonly metrics?: unknown;
+}
+
 /** Whether `provider` is a no-op (no SDK behind it), including the global proxy before registration. */
 export function isNoopTracerProvider(provider: TracerProvider): boolean {
   const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
@@ -90,18 +96,34 @@ export class ProviderTracker<Instruments> {
     return this.handleMeter[1];
   }
 
+  /** The global registrations seen by the last full check (see {@link refresh}). */
+  private seenGlobal: GlobalRegistry | undefined | null = null;
+  private seenGlobalTrace: unknown;
+  private seenGlobalMetrics: unknown;
+  private recording = false;
+
   /** Re-check the providers; returns whether anything at all would be recorded. */
   refresh(): boolean {
-    if (
-      this.tracer === undefined &&
-      this.instruments === undefined &&
-      this.tracerProvider === undefined &&
-      this.meterProvider === undefined &&
-      (globalThis as Record<symbol, unknown>)[GLOBAL_API_KEY] === undefined
-    ) {
-      // Nothing recorded before and nothing registered now: the common case with no SDK, kept to a few reads.
-      return false;
+    if (this.tracerProvider === undefined && this.meterProvider === undefined) {
+      // Global providers only: the API's registry object and its two entries tell whether anything
+      // changed since the last full check (registering or disabling replaces them), in three reads.
+      const registry = (globalThis as Record<symbol, GlobalRegistry | undefined>)[GLOBAL_API_KEY];
+      if (
+        registry === this.seenGlobal &&
+        registry?.trace === this.seenGlobalTrace &&
+        registry?.metrics === this.seenGlobalMetrics
+      ) {
+        return this.recording;
+      }
+      this.seenGlobal = registry;
+      this.seenGlobalTrace = registry?.trace;
+      this.seenGlobalMetrics = registry?.metrics;
     }
+    this.recording = this.check();
+    return this.recording;
+  }
+
+  private check(): boolean {
     if (this.tracing) {
       const provider = this.currentTracerProvider();
       const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
