@@ -31,7 +31,6 @@ import type {
   IoredisCluster,
   IoredisClusterNodeTarget,
   IoredisCommand,
-  IoredisCommandConstructor,
   IoredisCommandOptions,
   IoredisPipeline,
   IoredisRedis,
@@ -322,7 +321,6 @@ export class IoredisDriver implements RedisDriver {
     if (name === 'hgetall' && Command === this.#detected.Command) built.transformReply = identity;
     return built;
   }
-
 
   /**
    * A subclass of the client's `Command` whose settlement does what a `.then` after `sendCommand` would
