@@ -4,6 +4,7 @@ import {
   context,
   createNoopMeter,
   type Histogram,
+  INVALID_SPAN_CONTEXT,
   INVALID_TRACEID,
   metrics,
   type Span,
@@ -11,7 +12,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { describeValue, type RedisLike, type RedisReply } from '@redisotel/core-hooks';
+import { describeValue, type RedisArgument, type RedisLike, type RedisReply } from '@redisotel/core-hooks';
 import { DenyCache } from './deny-cache.js';
 import { type RateLimitUnavailableError, toUnavailableError } from './errors.js';
 import type { Mode, RawLimitState, RawResult } from './internal-types.js';
@@ -55,6 +56,22 @@ import { VERSION } from './version.js';
 
 const NEEDS_ENCODING = /[%{}]/;
 const ENCODE = /[%{}]/g;
+
+/**
+ * Where `@opentelemetry/api` 1.x keeps what is registered globally. While it holds no tracer provider,
+ * the global tracer is the API's no-op one, whose spans record nothing and carry the active context's
+ * span context: one property read tells, so a decision can skip its span altogether.
+ */
+const GLOBAL_API_KEY = Symbol.for('opentelemetry.js.api.1');
+/** The span of a decision while no tracer provider is registered: non-recording, invalid context. */
+const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+type GlobalRegistry = { readonly trace?: unknown } | undefined;
+
+/** Whether a tracer provider is registered globally (in any copy of the API 1.x). */
+function globalTracing(): boolean {
+  return (globalThis as Record<symbol, GlobalRegistry>)[GLOBAL_API_KEY]?.trace !== undefined;
+}
 
 /**
  * The limiter key inside the hash tag: `{`, `}` and `%` are percent-encoded, so every key of one
@@ -169,7 +186,11 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
     return attributes;
   };
 
+  const explicitTracer = resolved.tracerProvider !== undefined;
   const startSpan = (spanName: string, key: string, cost: number): Span => {
+    // No SDK behind the global tracer: its span would record nothing and parent nothing new (a no-op
+    // span carries the active span context, which is already active), so there is nothing to start.
+    if (!explicitTracer && !globalTracing()) return NO_SPAN;
     const span = tracer.startSpan(spanName, { kind: SpanKind.INTERNAL });
     // Attributes only for spans that record: with no SDK (or sampled out) this costs nothing.
     if (span.isRecording()) {
@@ -183,11 +204,14 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
   /** Run `call` with `span` active, so the adapter's command span becomes its child. */
   const within = <T>(span: Span, call: () => Promise<T>): Promise<T> => {
     // A span that neither records nor carries a valid context (no SDK, no parent) has no child to parent.
+    if (span === NO_SPAN) return call();
     if (!span.isRecording() && span.spanContext().traceId === INVALID_TRACEID) return call();
     return context.with(trace.setSpan(context.active(), span), call);
   };
 
-  const scriptArgs = (mode: Mode, cost: number): number[] => {
+  const scriptArgs = (mode: Mode, cost: number): readonly RedisArgument[] => {
+    // The common call, a consume of 1, sends the same arguments every time: made once, as strings.
+    if (mode === MODE.consume && cost === 1) return consumeOneArgs;
     if (count === 1) {
       const rule = limits[0]!;
       return [mode, cost, rule.limit, rule.windowMs, rule.burst, blockDurationMs];
@@ -196,6 +220,13 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
     for (const value of ruleArgs) args.push(value);
     return args;
   };
+
+  const consumeOneArgs: readonly RedisArgument[] = Object.freeze(
+    (count === 1
+      ? [MODE.consume, 1, limits[0]!.limit, limits[0]!.windowMs, limits[0]!.burst, blockDurationMs]
+      : [MODE.consume, 1, blockDurationMs, count, ...ruleArgs]
+    ).map(String),
+  );
 
   const defaultSendOptions = Object.freeze({ timeoutMs: resolved.timeoutMs });
   const runScript = (
@@ -211,7 +242,40 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
       options === undefined || (options.timeoutMs === undefined && options.signal === undefined)
         ? defaultSendOptions
         : { timeoutMs: options.timeoutMs ?? resolved.timeoutMs, signal: options.signal };
+    if (span === NO_SPAN) return redis.runScript(script, keys, args, sendOptions);
     return within(span, () => redis.runScript(script, keys, args, sendOptions));
+  };
+
+  const onlyRule = limits[0]!;
+  /** The decision of a script reply: the single-limit admitted fast path directly, else through RawResult. */
+  const decisionOf = (reply: RedisReply): RateLimitDecision => {
+    if (count === 1 && Array.isArray(reply) && reply.length === 2) {
+      // Admitted, [remaining, resetAfterMs]: no intermediate result, no loop.
+      const remaining = Number(reply[0]);
+      const resetAfterMs = Number(reply[1]);
+      return {
+        allowed: true,
+        limit: onlyRule.limit,
+        windowMs: onlyRule.windowMs,
+        remaining,
+        resetAfterMs,
+        retryAfterMs: 0,
+        source: 'redis',
+        reason: undefined,
+        limits: [
+          {
+            name: onlyRule.name,
+            limit: onlyRule.limit,
+            windowMs: onlyRule.windowMs,
+            allowed: true,
+            remaining,
+            resetAfterMs,
+            retryAfterMs: 0,
+          },
+        ],
+      };
+    }
+    return toDecision(parseReply(reply), 'redis');
   };
 
   const parseReply = (reply: RedisReply): RawResult => {
@@ -418,7 +482,7 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
     try {
       let decision: RateLimitDecision;
       try {
-        decision = toDecision(parseReply(await runScript(span, key, mode, cost, options)), 'redis');
+        decision = decisionOf(await runScript(span, key, mode, cost, options));
       } catch (error) {
         const failure = toUnavailableError(error, name, method);
         recordFailure(span, failure);
@@ -455,10 +519,7 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
           decision = cachedDecision(cached);
         } else {
           try {
-            decision = toDecision(
-              parseReply(await runScript(span, key, MODE.consume, cost, options)),
-              'redis',
-            );
+            decision = decisionOf(await runScript(span, key, MODE.consume, cost, options));
           } catch (error) {
             const failure = toUnavailableError(error, name, 'consume');
             recordFailure(span, failure);

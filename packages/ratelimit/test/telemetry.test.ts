@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ConnectedClient } from '@redisotel/test-clients';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -96,6 +96,41 @@ describe.each(CLIENTS)('telemetry ($name)', (client) => {
     commandSpans.forEach((span, i) => {
       expect(span.spanContext().traceId).toBe(spans[i]!.spanContext().traceId);
     });
+  });
+
+  it('without a tracer provider of its own, follows the global one, registered or not', async () => {
+    const limiter = make({ tracerProvider: undefined });
+    const commandSpans = () =>
+      capture
+        .spans()
+        .filter(
+          (span) =>
+            span.instrumentationScope.name === '@redisotel/core-hooks' && span.name.includes('EVALSHA'),
+        );
+    // None registered: no decision span, and the command span stays the child of the caller's span.
+    const outer = capture.tracerProvider.getTracer('test').startSpan('outer');
+    await context.with(trace.setSpan(context.active(), outer), () => limiter.consume('user:global'));
+    outer.end();
+    expect(capture.spansNamed('ratelimit consume')).toHaveLength(0);
+    expect(activeAtCommand).toEqual([outer.spanContext().spanId]);
+    expect(commandSpans().map((span) => span.parentSpanContext?.spanId)).toEqual([
+      outer.spanContext().spanId,
+    ]);
+    // Registered after the limiter was made: decisions have spans again, parents of the command spans.
+    trace.setGlobalTracerProvider(capture.tracerProvider);
+    try {
+      capture.reset();
+      activeAtCommand.length = 0;
+      await limiter.consume('user:global');
+      const spans = capture.spansNamed('ratelimit consume');
+      expect(spans).toHaveLength(1);
+      expect(activeAtCommand).toEqual([spans[0]!.spanContext().spanId]);
+      expect(commandSpans().map((span) => span.parentSpanContext?.spanId)).toEqual([
+        spans[0]!.spanContext().spanId,
+      ]);
+    } finally {
+      trace.disable();
+    }
   });
 
   it('records the key on spans only when asked to', async () => {
