@@ -631,18 +631,30 @@ end
 return {1, 0, remaining(), up(tat - now), 0}
 `;
 
-const SLIDING_LOG_SINGLE = `${SINGLE_HELPERS}
+// Sliding log, one limit: an admitted consume of 1 (the common call) adds its entry before any helper
+// exists, with the same commands as add(1).
+const SLIDING_LOG_SINGLE = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + t[2] / 1000
-local cutoff = '(' .. fmt(now - window)
+local window = tonumber(ARGV[4])
 local count
 if mode == 2 then
-  count = redis.call('ZCOUNT', key, cutoff, '+inf')
+  count = redis.call('ZCOUNT', key, '(' .. string.format('%.17g', now - window), '+inf')
 else
-  redis.call('ZREMRANGEBYSCORE', key, 0, fmt(now - window))
+  redis.call('ZREMRANGEBYSCORE', key, 0, string.format('%.17g', now - window))
   count = redis.call('ZCARD', key)
   if count > 0 then count = count - 1 end
+  if mode == 1 and cost == 1 and count < limit then
+    local m = -tonumber(redis.call('ZINCRBY', key, -1, '#'))
+    redis.call('ZADD', key, string.format('%.17g', now), string.format('%d', m))
+    redis.call('PEXPIRE', key, math.ceil(window))
+    local reset = now + window - now
+    if reset > 0 then reset = math.max(1, math.ceil(reset - 1e-6)) else reset = 0 end
+    return {limit - count - 1, reset}
+  end
 end
+${SINGLE_HELPERS}
+local cutoff = '(' .. fmt(now - window)
 local newest = nil
 local function add(n)
   local last = -tonumber(redis.call('ZINCRBY', key, -n, '#'))
