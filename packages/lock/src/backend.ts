@@ -1,5 +1,11 @@
-import { type RedisLike, RedisotelError, type RedisReply, type RedisScript } from '@redisotel/core-hooks';
-import type { AcquireReply, Backend } from './internal-types.js';
+import {
+  type RedisLike,
+  RedisotelError,
+  type RedisReply,
+  type RedisScript,
+  type SendOptions,
+} from '@redisotel/core-hooks';
+import type { Backend } from './internal-types.js';
 import {
   LOCK_ACQUIRE,
   LOCK_EXTEND,
@@ -56,14 +62,36 @@ const SEMAPHORE_SCRIPTS: ScriptSet = {
   release: SEMAPHORE_RELEASE,
 };
 
-function parseAcquire(reply: RedisReply): AcquireReply {
-  const [acquired, a, b] = integers(reply, 3, 'acquire') as [number, number, number];
-  if (acquired === 1) return { acquired: true, fencingToken: a, expiresAt: b };
-  // PTTL: -2 the key vanished meanwhile (retry now), -1 a key without expiry (no bound known).
-  return { acquired: false, retryInMs: a === -2 ? 0 : a };
+/**
+ * The acquire script's reply `{1, fencingToken, expiresAt}` or `{0, holderPttl, now}`: the fencing token
+ * and expiry when acquired (written to `into`), else when to retry (PTTL: -2 the key vanished meanwhile,
+ * retry now; -1 a key without expiry, no bound known). Read in place, no reply object per attempt.
+ */
+export function parseAcquire(
+  reply: RedisReply,
+  into: { fencingToken: number; expiresAt: number },
+): number | true {
+  if (Array.isArray(reply) && reply.length >= 3) {
+    const acquired = toInteger(reply[0]);
+    const a = toInteger(reply[1]);
+    const b = toInteger(reply[2]);
+    if (acquired === 1) {
+      into.fencingToken = a;
+      into.expiresAt = b;
+      return true;
+    }
+    return a === -2 ? 0 : a;
+  }
+  return unexpected('acquire');
 }
 
-function parseRelease(reply: RedisReply): boolean {
+function toInteger(item: RedisReply | undefined): number {
+  const value = typeof item === 'string' ? Number(item) : item;
+  if (typeof value !== 'number' || !Number.isFinite(value)) return unexpected('acquire');
+  return value;
+}
+
+export function parseRelease(reply: RedisReply): boolean {
   return integer(reply, 'release') === 1;
 }
 
@@ -102,10 +130,10 @@ class ScriptBackend implements Backend {
     this.#notify = wakeUp ? (this.sharded ? '1' : '0') : '';
   }
 
-  acquire(token: string, ttlMs: number, timeoutMs: number): Promise<AcquireReply> {
+  acquire(token: string, ttlMs: number, options: SendOptions | undefined): Promise<RedisReply> {
     const { scripts, acquireKeys, limit } = this.#config;
     const args = limit === undefined ? [token, ttlMs] : [token, ttlMs, limit];
-    return this.#redis.runScript(scripts.acquire, acquireKeys, args, { timeoutMs }).then(parseAcquire);
+    return this.#redis.runScript(scripts.acquire, acquireKeys, args, options);
   }
 
   async extend(
@@ -123,13 +151,13 @@ class ScriptBackend implements Backend {
     return { extended: extended === 1, expiresAt: at };
   }
 
-  release(token: string, timeoutMs: number): Promise<boolean> {
-    // After ttlMs the lease expires on its own: waiting longer for Redis is pointless.
-    return this.#redis
-      .runScript(this.#config.scripts.release, this.#config.holderKey, [token, this.channel, this.#notify], {
-        timeoutMs,
-      })
-      .then(parseRelease);
+  release(token: string, options: SendOptions | undefined): Promise<RedisReply> {
+    return this.#redis.runScript(
+      this.#config.scripts.release,
+      this.#config.holderKey,
+      [token, this.channel, this.#notify],
+      options,
+    );
   }
 }
 

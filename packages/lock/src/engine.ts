@@ -1,7 +1,9 @@
 import { randomFillSync } from 'node:crypto';
 import { type Context, context, type Span } from '@opentelemetry/api';
+import type { RedisReply } from '@redisotel/core-hooks';
+import { parseAcquire } from './backend.js';
+import { DeadlineCall } from './call.js';
 import { LockLostError, LockNotAcquiredError, LockUnavailableError } from './errors.js';
-import type { AcquireReply } from './internal-types.js';
 import { HeldLease, inSpan, type LeaseContext, recordError, spanAttributes } from './lease.js';
 import { resolveAcquireOptions } from './options.js';
 import {
@@ -11,6 +13,7 @@ import {
   ATTR_LOCK_FENCING_TOKEN,
   ATTR_LOCK_OUTCOME,
   ATTR_LOCK_WAIT_MS,
+  NON_RECORDING_SPAN,
   SPAN_OPERATIONS,
   startSpan,
 } from './telemetry.js';
@@ -67,6 +70,65 @@ function joinWithin(
 /** A started lease, or when to retry (the reply's `retryInMs`): no wrapper object per attempt. */
 type AttemptResult = HeldLease | number;
 
+/** One acquire script run under its deadline: a started lease, or when to retry. */
+class AcquireCall extends DeadlineCall<AttemptResult> {
+  /** Written by {@link parseAcquire} when acquired. */
+  fencingToken = 0;
+  expiresAt = 0;
+  readonly #ctx: LeaseContext;
+  readonly #token: string;
+  readonly #sentAt: number;
+  readonly #parentContext: Context;
+  readonly #autoExtend: boolean;
+  readonly #where: string;
+
+  constructor(
+    ctx: LeaseContext,
+    token: string,
+    sentAt: number,
+    parentContext: Context,
+    autoExtend: boolean,
+    where: string,
+  ) {
+    super();
+    this.#ctx = ctx;
+    this.#token = token;
+    this.#sentAt = sentAt;
+    this.#parentContext = parentContext;
+    this.#autoExtend = autoExtend;
+    this.#where = where;
+  }
+
+  protected override map(reply: RedisReply): AttemptResult {
+    const acquired = parseAcquire(reply, this);
+    if (acquired !== true) return acquired;
+    // Extension spans start in the caller's context, not under this acquire span.
+    const lease = new HeldLease(
+      this.#ctx,
+      this.#token,
+      this.fencingToken,
+      this.expiresAt,
+      this.#sentAt,
+      this.#parentContext,
+    );
+    lease.start(this.#autoExtend);
+    return lease;
+  }
+
+  protected override failure(error: unknown): unknown {
+    return new LockUnavailableError(`Could not acquire the ${this.#where}: Redis failed`, 'acquire', {
+      cause: error,
+    });
+  }
+}
+
+/** The state of an acquire that found the resource taken: the retry loop's, read by its `finally`. */
+interface Waiting {
+  attempts: number;
+  outcome: AcquireOutcome;
+  wake: WakeUpHandle | undefined;
+}
+
 /** The acquire loop, tryAcquire and withLock shared by locks and semaphores (methods on a prototype:
  * locks are often created per request, so creating one allocates little). */
 class LockEngine implements Lock {
@@ -110,31 +172,29 @@ class LockEngine implements Lock {
     span.end();
   }
 
-  /** One attempt; a started lease or the reply saying when to retry. */
-  async #attempt(autoExtend: boolean, callerContext: Context, remainingMs: number): Promise<AttemptResult> {
+  /**
+   * One attempt; a started lease or the reply saying when to retry. An attempt never waits longer than
+   * the lease would live, nor less than the caller's wait. The deadline is the lock's own (shared timer
+   * lists); with tracing on the adapter gets it too, so the command's span ends with it.
+   */
+  #attempt(
+    autoExtend: boolean,
+    callerContext: Context,
+    remainingMs: number,
+    traced: boolean,
+  ): Promise<AttemptResult> {
     const ctx = this.#ctx;
     const { ttlMs } = ctx.options;
     const token = newToken();
+    const timeoutMs = Math.max(ttlMs, Math.ceil(remainingMs));
     const sentAt = performance.now();
-    let reply: AcquireReply;
-    try {
-      // An attempt never waits longer than the lease would live, nor less than the caller's wait.
-      reply = await ctx.backend.acquire(token, ttlMs, Math.max(ttlMs, Math.ceil(remainingMs)));
-    } catch (error) {
-      throw new LockUnavailableError(`Could not acquire the ${this.#where}: Redis failed`, 'acquire', {
-        cause: error,
-      });
-    }
-    if (!reply.acquired) return reply.retryInMs;
-    // Extension spans start in the caller's context, not under this acquire span.
-    const lease = new HeldLease(ctx, token, reply.fencingToken, reply.expiresAt, sentAt, callerContext);
-    lease.start(autoExtend);
-    return lease;
+    const call = new AcquireCall(ctx, token, sentAt, callerContext, autoExtend, this.#where);
+    return call.run(ctx.backend.acquire(token, ttlMs, traced ? { timeoutMs } : undefined), timeoutMs, sentAt);
   }
 
   async #acquire(callOptions: AcquireOptions | undefined, autoExtend: boolean): Promise<HeldLease> {
     const ctx = this.#ctx;
-    const { options, telemetry, backend } = ctx;
+    const { options, telemetry } = ctx;
     const { signal, waitMs } =
       callOptions === undefined
         ? { signal: undefined, waitMs: options.waitMs }
@@ -147,75 +207,113 @@ class LockEngine implements Lock {
       ctx.spanAttributes,
       callerContext,
     );
-    let attempts = 0;
-    let wake: WakeUpHandle | undefined;
-    let wakeTried = !options.wakeUp;
+    const traced = span !== NON_RECORDING_SPAN;
     let outcome = 'error' as AcquireOutcome;
+    let attempts = 0;
+    // Set once the first attempt found the resource taken (the uncontended path allocates no state).
+    let waiting: Waiting | undefined;
+    try {
+      if (signal?.aborted) {
+        outcome = 'aborted';
+        throw abortError(signal);
+      }
+      attempts = 1;
+      const first = await (traced
+        ? inSpan(span, () => this.#attempt(autoExtend, callerContext, waitMs, true))
+        : this.#attempt(autoExtend, callerContext, waitMs, false));
+      let lease: HeldLease;
+      if (typeof first !== 'number') {
+        lease = first;
+      } else {
+        waiting = { attempts: 1, outcome: 'error', wake: undefined };
+        const state = waiting;
+        lease = await (traced
+          ? inSpan(span, () =>
+              this.#retry(state, first, signal, waitMs, startedAt, callerContext, autoExtend, true),
+            )
+          : this.#retry(state, first, signal, waitMs, startedAt, callerContext, autoExtend, false));
+      }
+      outcome = 'acquired';
+      if (traced && span.isRecording()) span.setAttribute(ATTR_LOCK_FENCING_TOKEN, lease.fencingToken);
+      return lease;
+    } catch (error) {
+      if (waiting !== undefined) outcome = waiting.outcome;
+      recordError(span, error);
+      throw error;
+    } finally {
+      waiting?.wake?.leave();
+      this.#finish(span, outcome, startedAt, waiting?.attempts ?? attempts);
+    }
+  }
+
+  /** The resource was taken (`result`: when the holder expires at the latest): wait and retry. */
+  async #retry(
+    state: Waiting,
+    firstResult: number,
+    signal: AbortSignal | undefined,
+    waitMs: number,
+    startedAt: number,
+    callerContext: Context,
+    autoExtend: boolean,
+    traced: boolean,
+  ): Promise<HeldLease> {
+    const { options, backend, redis } = this.#ctx;
+    let result = firstResult;
+    let wakeTried = !options.wakeUp;
     let woken = false;
-    const loop = async (): Promise<HeldLease> => {
-      for (;;) {
-        if (signal?.aborted) {
-          outcome = 'aborted';
-          // A release woke this waiter but it gives up: let the next waiter have the wake-up.
-          if (woken) wake?.forward();
-          throw abortError(signal);
-        }
-        woken = false;
-        const generation = wake?.generation ?? 0;
-        attempts++;
-        const result = await this.#attempt(
-          autoExtend,
-          callerContext,
-          waitMs - (performance.now() - startedAt),
+    let generation = 0;
+    for (;;) {
+      const elapsed = performance.now() - startedAt;
+      if (state.attempts >= options.maxAttempts || elapsed >= waitMs) {
+        state.outcome = 'timed_out';
+        throw new LockNotAcquiredError(
+          `Could not acquire the ${this.#where} within ${waitMs} ms (${state.attempts} attempt${state.attempts === 1 ? '' : 's'})`,
+          state.attempts,
+          Math.round(elapsed),
         );
-        if (typeof result !== 'number') {
-          outcome = 'acquired';
-          if (span.isRecording()) span.setAttribute(ATTR_LOCK_FENCING_TOKEN, result.fencingToken);
-          return result;
-        }
-        const elapsed = performance.now() - startedAt;
-        if (attempts >= options.maxAttempts || elapsed >= waitMs) {
-          outcome = 'timed_out';
-          throw new LockNotAcquiredError(
-            `Could not acquire the ${this.#where} within ${waitMs} ms (${attempts} attempt${attempts === 1 ? '' : 's'})`,
-            attempts,
-            Math.round(elapsed),
-          );
-        }
-        if (!wakeTried) {
-          // Contended: subscribe to release notifications, then retry at once, since a release may
-          // have happened before the subscription was in place.
-          wakeTried = true;
-          wake = await joinWithin(
-            joinWakeUps(ctx.redis, backend.channel, backend.sharded, backend.wakeAll),
-            waitMs - (performance.now() - startedAt),
-            signal,
-          );
-          continue;
-        }
+      }
+      if (!wakeTried) {
+        // Contended: subscribe to release notifications, then retry at once, since a release may
+        // have happened before the subscription was in place.
+        wakeTried = true;
+        state.wake = await joinWithin(
+          joinWakeUps(redis, backend.channel, backend.sharded, backend.wakeAll),
+          waitMs - (performance.now() - startedAt),
+          signal,
+        );
+      } else {
         const remaining = waitMs - (performance.now() - startedAt);
         const jitter = options.retryJitterMs > 0 ? Math.random() * options.retryJitterMs : 0;
         let delay = Math.min(options.retryDelayMs + jitter, remaining);
         // Never sleep past the holder's expiry (expiry publishes nothing).
         if (result >= 0) delay = Math.min(delay, result + 1);
         delay = Math.max(0, delay);
+        const wake = state.wake;
         const waited =
           wake !== undefined ? await wake.wait(generation, delay, signal) : await sleep(delay, signal);
         if (waited === 'aborted') {
-          outcome = 'aborted';
+          state.outcome = 'aborted';
           throw abortError(signal!);
         }
         woken = waited === 'woken';
       }
-    };
-    try {
-      return await inSpan(span, loop);
-    } catch (error) {
-      recordError(span, error);
-      throw error;
-    } finally {
-      wake?.leave();
-      this.#finish(span, outcome, startedAt, attempts);
+      if (signal?.aborted) {
+        state.outcome = 'aborted';
+        // A release woke this waiter but it gives up: let the next waiter have the wake-up.
+        if (woken) state.wake?.forward();
+        throw abortError(signal);
+      }
+      woken = false;
+      generation = state.wake?.generation ?? 0;
+      state.attempts++;
+      const attempt = await this.#attempt(
+        autoExtend,
+        callerContext,
+        waitMs - (performance.now() - startedAt),
+        traced,
+      );
+      if (typeof attempt !== 'number') return attempt;
+      result = attempt;
     }
   }
 
@@ -233,15 +331,18 @@ class LockEngine implements Lock {
       ctx.spanAttributes,
       callerContext,
     );
+    const traced = span !== NON_RECORDING_SPAN;
     let outcome = 'error' as AcquireOutcome;
     try {
-      const result = await inSpan(span, () => this.#attempt(ctx.options.autoExtend, callerContext, 0));
+      const result = await (traced
+        ? inSpan(span, () => this.#attempt(ctx.options.autoExtend, callerContext, 0, true))
+        : this.#attempt(ctx.options.autoExtend, callerContext, 0, false));
       if (typeof result === 'number') {
         outcome = 'busy';
         return null;
       }
       outcome = 'acquired';
-      if (span.isRecording()) span.setAttribute(ATTR_LOCK_FENCING_TOKEN, result.fencingToken);
+      if (traced && span.isRecording()) span.setAttribute(ATTR_LOCK_FENCING_TOKEN, result.fencingToken);
       return result;
     } catch (error) {
       recordError(span, error);

@@ -1,5 +1,7 @@
 import { type Attributes, type Context, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { RedisLike } from '@redisotel/core-hooks';
+import type { RedisLike, RedisReply } from '@redisotel/core-hooks';
+import { parseRelease } from './backend.js';
+import { DeadlineCall } from './call.js';
 import { LockLostError, type LockLostReason, LockUnavailableError } from './errors.js';
 import type { Backend } from './internal-types.js';
 import type { ResolvedOptions } from './options.js';
@@ -281,13 +283,23 @@ export class HeldLease implements Lease {
     this.#timer.cancel();
   }
 
-  async release(): Promise<boolean> {
+  release(): Promise<boolean> {
     const { telemetry } = this.#ctx;
-    const span = tracingOn(telemetry)
-      ? telemetry.tracer.startSpan(`${this.#ctx.kind} ${SPAN_OPERATIONS.release}`, {
-          attributes: { ...this.#ctx.spanAttributes, [ATTR_LOCK_FENCING_TOKEN]: this.fencingToken },
-        })
-      : NON_RECORDING_SPAN;
+    if (tracingOn(telemetry)) return this.#releaseTraced();
+    // No SDK: no span, no async function around the one script call.
+    if (this.#state !== 'held') return Promise.resolve(false);
+    this.#state = 'released';
+    this.#stopTimers();
+    telemetry.holdDuration.record((performance.now() - this.#acquiredAt) / 1000, telemetry.baseAttributes);
+    const now = performance.now();
+    return new ReleaseCall(this.#ctx).run(this.#ctx.backend.release(this.token, undefined), this.#ttlMs, now);
+  }
+
+  async #releaseTraced(): Promise<boolean> {
+    const { telemetry } = this.#ctx;
+    const span = telemetry.tracer.startSpan(`${this.#ctx.kind} ${SPAN_OPERATIONS.release}`, {
+      attributes: { ...this.#ctx.spanAttributes, [ATTR_LOCK_FENCING_TOKEN]: this.fencingToken },
+    });
     try {
       if (this.#state !== 'held') {
         span.setAttribute(ATTR_LOCK_RELEASED, false);
@@ -296,16 +308,17 @@ export class HeldLease implements Lease {
       this.#state = 'released';
       this.#stopTimers();
       telemetry.holdDuration.record((performance.now() - this.#acquiredAt) / 1000, telemetry.baseAttributes);
-      let released: boolean;
-      try {
-        released = await inSpan(span, () => this.#ctx.backend.release(this.token, this.#ttlMs));
-      } catch (error) {
-        throw new LockUnavailableError(
-          `Could not release the ${this.#ctx.kind} "${this.#ctx.options.name}": Redis failed (it expires on its own)`,
-          'release',
-          { cause: error },
-        );
-      }
+      // After ttlMs the lease expires on its own: waiting longer for Redis is pointless. The adapter
+      // gets the deadline too, so the command's span ends with it.
+      const ttlMs = this.#ttlMs;
+      const now = performance.now();
+      const released = await inSpan(span, () =>
+        new ReleaseCall(this.#ctx).run(
+          this.#ctx.backend.release(this.token, { timeoutMs: ttlMs }),
+          ttlMs,
+          now,
+        ),
+      );
       span.setAttribute(ATTR_LOCK_RELEASED, released);
       return released;
     } catch (error) {
@@ -314,5 +327,27 @@ export class HeldLease implements Lease {
     } finally {
       span.end();
     }
+  }
+}
+
+/** One release script run under its deadline (the lease's TTL: after it the lease expires anyway). */
+class ReleaseCall extends DeadlineCall<boolean> {
+  readonly #ctx: LeaseContext;
+
+  constructor(ctx: LeaseContext) {
+    super();
+    this.#ctx = ctx;
+  }
+
+  protected override map(reply: RedisReply): boolean {
+    return parseRelease(reply);
+  }
+
+  protected override failure(error: unknown): unknown {
+    return new LockUnavailableError(
+      `Could not release the ${this.#ctx.kind} "${this.#ctx.options.name}": Redis failed (it expires on its own)`,
+      'release',
+      { cause: error },
+    );
   }
 }
