@@ -209,24 +209,23 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
     return context.with(trace.setSpan(context.active(), span), call);
   };
 
-  const scriptArgs = (mode: Mode, cost: number): readonly RedisArgument[] => {
-    // The common call, a consume of 1, sends the same arguments every time: made once, as strings.
-    if (mode === MODE.consume && cost === 1) return consumeOneArgs;
-    if (count === 1) {
-      const rule = limits[0]!;
-      return [mode, cost, rule.limit, rule.windowMs, rule.burst, blockDurationMs];
-    }
-    const args: number[] = [mode, cost, blockDurationMs, count];
-    for (const value of ruleArgs) args.push(value);
-    return args;
-  };
-
+  // Script arguments go out as strings made here (drivers would convert numbers on every call): the
+  // limits once; mode and cost per call, except for a consume of 1, whose arguments never change (the
+  // single-limit scripts take a consume of 1 when mode and cost are left out).
+  const ruleStrings: readonly string[] = (
+    count === 1
+      ? [limits[0]!.limit, limits[0]!.windowMs, limits[0]!.burst, blockDurationMs]
+      : [blockDurationMs, count, ...ruleArgs]
+  ).map(String);
   const consumeOneArgs: readonly RedisArgument[] = Object.freeze(
-    (count === 1
-      ? [MODE.consume, 1, limits[0]!.limit, limits[0]!.windowMs, limits[0]!.burst, blockDurationMs]
-      : [MODE.consume, 1, blockDurationMs, count, ...ruleArgs]
-    ).map(String),
+    count === 1 ? ruleStrings : [String(MODE.consume), '1', ...ruleStrings],
   );
+  const scriptArgs = (mode: Mode, cost: number): readonly RedisArgument[] => {
+    if (mode === MODE.consume && cost === 1) return consumeOneArgs;
+    return count === 1
+      ? [...ruleStrings, String(mode), String(cost)]
+      : [String(mode), String(cost), ...ruleStrings];
+  };
 
   const defaultSendOptions = Object.freeze({ timeoutMs: resolved.timeoutMs });
   const runScript = (

@@ -351,13 +351,17 @@ end
 
 // Single-limit scripts, written out without the generic driver's tables and closures (most limiters
 // have one limit, and every microsecond inside Redis is a microsecond for every client).
-// KEYS = [state, block]; ARGV = [mode, cost, limit, windowMs, burst, blockMs]. Reply: the generic
+// KEYS = [state, block]; ARGV = [limit, windowMs, burst, blockMs, mode, cost], where a consume of 1 (the
+// common call) leaves out mode and cost: fewer arguments to send and to parse. Reply: the generic
 // [allowed, blocked, remaining, resetAfterMs, retryAfterMs], or just [remaining, resetAfterMs] from the
 // fast path of an admitted consume.
 const SINGLE_PRELUDE = `
-local mode = tonumber(ARGV[1])
-local cost = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
+local limit = tonumber(ARGV[1])
+local mode, cost = 1, 1
+if ARGV[5] then
+  mode = tonumber(ARGV[5])
+  cost = tonumber(ARGV[6])
+end
 local key = KEYS[1]
 if mode <= 2 then
   local bttl = redis.call('PTTL', KEYS[2])
@@ -369,9 +373,9 @@ end
 // creates no closures.
 const SINGLE_HELPERS = `
 local function fmt(x) return string.format('%.17g', x) end
-${PARSERS}local window = tonumber(ARGV[4])
-local burst = tonumber(ARGV[5])
-local block_ms = tonumber(ARGV[6])
+${PARSERS}local window = tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
+local block_ms = tonumber(ARGV[4])
 local function up(x)
   if x > 0 then return math.max(1, math.ceil(x - 1e-6)) end
   return 0
@@ -392,13 +396,13 @@ if mode == 1 and cost > 0 and cost <= limit then
   local v = redis.call('INCRBY', key, cost)
   local ttl = redis.call('PTTL', key)
   if ttl < 0 then
-    ttl = tonumber(ARGV[4])
+    ttl = tonumber(ARGV[2])
     redis.call('PEXPIRE', key, ttl)
   end
   if v <= limit then return {limit - v, ttl} end
   v = redis.call('DECRBY', key, cost)
   local blocked = 0
-  local block_ms = tonumber(ARGV[6])
+  local block_ms = tonumber(ARGV[4])
   if block_ms > 0 then
     redis.call('SET', KEYS[2], '1', 'PX', block_ms)
     blocked = 2
@@ -445,7 +449,7 @@ return {1, 0, limit - v, reset, 0}
 const SLIDING_WINDOW_SINGLE = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + t[2] / 1000
-local window = tonumber(ARGV[4])
+local window = tonumber(ARGV[2])
 local cw = math.floor(now / window)
 local v = redis.call('GET', key)
 local sw, c, p = nil, 0, 0
@@ -521,8 +525,8 @@ return {1, 0, math.max(0, math.floor(limit - p * weight - c + 1e-9)), up(reset()
 const TOKEN_BUCKET_SINGLE = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + t[2] / 1000
-local capacity = tonumber(ARGV[5])
-local rate = limit / tonumber(ARGV[4])
+local capacity = tonumber(ARGV[3])
+local rate = limit / tonumber(ARGV[2])
 local v = redis.call('GET', key)
 local tk = capacity
 if v then
@@ -577,8 +581,8 @@ return {1, 0, math.max(0, math.floor(tk + 1e-9)), up(reset()), 0}
 const GCRA_SINGLE = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + t[2] / 1000
-local T = tonumber(ARGV[4]) / limit
-local tau = tonumber(ARGV[5]) * T
+local T = tonumber(ARGV[2]) / limit
+local tau = tonumber(ARGV[3]) * T
 local v = redis.call('GET', key)
 local tat = tonumber(v)
 if tat == nil or tat < now then tat = now end
@@ -636,7 +640,7 @@ return {1, 0, remaining(), up(tat - now), 0}
 const SLIDING_LOG_SINGLE = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + t[2] / 1000
-local window = tonumber(ARGV[4])
+local window = tonumber(ARGV[2])
 local count
 if mode == 2 then
   count = redis.call('ZCOUNT', key, '(' .. string.format('%.17g', now - window), '+inf')
@@ -754,7 +758,7 @@ export const SINGLE_SCRIPTS: Readonly<Record<RateLimitAlgorithm, RedisScript>> =
   source: `${SINGLE_PRELUDE}${SINGLE_BODIES[algorithm]}`,
 }));
 
-/** The script modes (ARGV[1]). */
+/** The script modes (ARGV[1] of the multi-limit scripts, ARGV[5] of the single-limit ones). */
 export const MODE = { consume: 1, peek: 2, penalty: 3, reward: 4 } as const;
 
 /** The short code of each algorithm in key names. */
