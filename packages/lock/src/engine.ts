@@ -16,6 +16,7 @@ import {
   NON_RECORDING_SPAN,
   SPAN_OPERATIONS,
   startSpan,
+  tracingOn,
 } from './telemetry.js';
 import type { AcquireOptions, Lease, Lock, LockedFunction } from './types.js';
 import { joinWakeUps, sleep, type WakeUpHandle } from './wake-up.js';
@@ -24,18 +25,22 @@ function abortError(signal: AbortSignal): DOMException {
   return new DOMException('The acquisition was aborted', { name: 'AbortError', cause: signal.reason });
 }
 
-// Tokens come from a pool of cryptographically random bytes, refilled 256 tokens at a time.
-const TOKEN_BYTES = 16;
-const pool = Buffer.alloc(TOKEN_BYTES * 256);
-let poolOffset = pool.length;
+// Tokens come from a pool of cryptographically random bytes, refilled 256 tokens at a time and turned
+// into hex once per refill: a token is then a 32-character substring (V8 shares the pool's characters).
+const TOKEN_HEX = 32;
+const POOL_TOKENS = 256;
+const pool = Buffer.alloc((TOKEN_HEX / 2) * POOL_TOKENS);
+let poolHex = '';
+let poolOffset = 0;
 
 function newToken(): string {
-  if (poolOffset === pool.length) {
+  if (poolOffset === poolHex.length) {
     randomFillSync(pool);
+    poolHex = pool.toString('hex');
     poolOffset = 0;
   }
-  const token = pool.toString('hex', poolOffset, poolOffset + TOKEN_BYTES);
-  poolOffset += TOKEN_BYTES;
+  const token = poolHex.substring(poolOffset, poolOffset + TOKEN_HEX);
+  poolOffset += TOKEN_HEX;
   return token;
 }
 
@@ -71,7 +76,7 @@ function joinWithin(
 type AttemptResult = HeldLease | number;
 
 /** One acquire script run under its deadline: a started lease, or when to retry. */
-class AcquireCall extends DeadlineCall<AttemptResult> {
+class AcquireCall extends DeadlineCall<AttemptResult | Promise<HeldLease>> {
   /** Written by {@link parseAcquire} when acquired. */
   fencingToken = 0;
   expiresAt = 0;
@@ -80,7 +85,11 @@ class AcquireCall extends DeadlineCall<AttemptResult> {
   readonly #sentAt: number;
   readonly #parentContext: Context;
   readonly #autoExtend: boolean;
-  readonly #where: string;
+  /**
+   * Set for the first attempt of an acquire that records nothing (see {@link LockEngine.acquire}): when
+   * the resource is taken, the call goes on with the engine's retry loop instead of answering the delay.
+   */
+  readonly #continueIn: LockEngine | undefined;
 
   constructor(
     ctx: LeaseContext,
@@ -88,7 +97,7 @@ class AcquireCall extends DeadlineCall<AttemptResult> {
     sentAt: number,
     parentContext: Context,
     autoExtend: boolean,
-    where: string,
+    continueIn: LockEngine | undefined,
   ) {
     super();
     this.#ctx = ctx;
@@ -96,12 +105,16 @@ class AcquireCall extends DeadlineCall<AttemptResult> {
     this.#sentAt = sentAt;
     this.#parentContext = parentContext;
     this.#autoExtend = autoExtend;
-    this.#where = where;
+    this.#continueIn = continueIn;
   }
 
-  protected override map(reply: RedisReply): AttemptResult {
+  protected override map(reply: RedisReply): AttemptResult | Promise<HeldLease> {
     const acquired = parseAcquire(reply, this);
-    if (acquired !== true) return acquired;
+    if (acquired !== true) {
+      return this.#continueIn === undefined
+        ? acquired
+        : this.#continueIn.retryUnrecorded(acquired, this.#sentAt, this.#parentContext, this.#autoExtend);
+    }
     // Extension spans start in the caller's context, not under this acquire span.
     const lease = new HeldLease(
       this.#ctx,
@@ -111,14 +124,17 @@ class AcquireCall extends DeadlineCall<AttemptResult> {
       this.#sentAt,
       this.#parentContext,
     );
-    lease.start(this.#autoExtend);
+    lease.start(this.#autoExtend, this.#sentAt);
     return lease;
   }
 
   protected override failure(error: unknown): unknown {
-    return new LockUnavailableError(`Could not acquire the ${this.#where}: Redis failed`, 'acquire', {
-      cause: error,
-    });
+    const ctx = this.#ctx;
+    return new LockUnavailableError(
+      `Could not acquire the ${ctx.kind} "${ctx.options.name}": Redis failed`,
+      'acquire',
+      { cause: error },
+    );
   }
 }
 
@@ -157,11 +173,14 @@ class LockEngine implements Lock {
 
   #finish(span: Span, outcome: AcquireOutcome, startedAt: number, attempts: number): void {
     const { telemetry } = this.#ctx;
+    // No SDK (no-op instruments, no span): nothing would read the clock's answer.
+    if (!telemetry.metered && span === NON_RECORDING_SPAN) return;
+    const recording = span.isRecording();
     const waitedMs = performance.now() - startedAt;
     const attributes = telemetry.outcomeAttributes[outcome];
     telemetry.acquireOutcomes.add(1, attributes);
     if (outcome !== 'busy') telemetry.acquireWait.record(waitedMs / 1000, attributes);
-    if (span.isRecording()) {
+    if (recording) {
       span.setAttributes({
         [ATTR_LOCK_ATTEMPTS]: attempts,
         [ATTR_LOCK_WAIT_MS]: Math.round(waitedMs),
@@ -182,14 +201,18 @@ class LockEngine implements Lock {
     callerContext: Context,
     remainingMs: number,
     traced: boolean,
+    sentAt: number,
   ): Promise<AttemptResult> {
     const ctx = this.#ctx;
     const { ttlMs } = ctx.options;
     const token = newToken();
     const timeoutMs = Math.max(ttlMs, Math.ceil(remainingMs));
-    const sentAt = performance.now();
-    const call = new AcquireCall(ctx, token, sentAt, callerContext, autoExtend, this.#where);
-    return call.run(ctx.backend.acquire(token, ttlMs, traced ? { timeoutMs } : undefined), timeoutMs, sentAt);
+    const call = new AcquireCall(ctx, token, sentAt, callerContext, autoExtend, undefined);
+    return call.run(
+      ctx.backend.acquire(token, ttlMs, traced ? { timeoutMs } : undefined),
+      timeoutMs,
+      sentAt,
+    ) as Promise<AttemptResult>;
   }
 
   async #acquire(callOptions: AcquireOptions | undefined, autoExtend: boolean): Promise<HeldLease> {
@@ -219,8 +242,8 @@ class LockEngine implements Lock {
       }
       attempts = 1;
       const first = await (traced
-        ? inSpan(span, () => this.#attempt(autoExtend, callerContext, waitMs, true))
-        : this.#attempt(autoExtend, callerContext, waitMs, false));
+        ? inSpan(span, () => this.#attempt(autoExtend, callerContext, waitMs, true, startedAt))
+        : this.#attempt(autoExtend, callerContext, waitMs, false, startedAt));
       let lease: HeldLease;
       if (typeof first !== 'number') {
         lease = first;
@@ -306,11 +329,13 @@ class LockEngine implements Lock {
       woken = false;
       generation = state.wake?.generation ?? 0;
       state.attempts++;
+      const sentAt = performance.now();
       const attempt = await this.#attempt(
         autoExtend,
         callerContext,
-        waitMs - (performance.now() - startedAt),
+        waitMs - (sentAt - startedAt),
         traced,
+        sentAt,
       );
       if (typeof attempt !== 'number') return attempt;
       result = attempt;
@@ -318,7 +343,46 @@ class LockEngine implements Lock {
   }
 
   acquire(callOptions?: AcquireOptions): Promise<Lease> {
-    return this.#acquire(callOptions, this.#ctx.options.autoExtend);
+    const ctx = this.#ctx;
+    const { telemetry, options } = ctx;
+    if (callOptions !== undefined || telemetry.metered || tracingOn(telemetry)) {
+      return this.#acquire(callOptions, options.autoExtend);
+    }
+    // Nothing to record (no SDK) and no per-call options: the first attempt's promise is the caller's,
+    // with no async function around it; a taken resource continues in `retryUnrecorded`.
+    const startedAt = performance.now();
+    const token = newToken();
+    const { ttlMs, waitMs } = options;
+    const timeoutMs = Math.max(ttlMs, waitMs);
+    const call = new AcquireCall(ctx, token, startedAt, context.active(), options.autoExtend, this);
+    return call.run(ctx.backend.acquire(token, ttlMs, undefined), timeoutMs, startedAt) as Promise<Lease>;
+  }
+
+  /**
+   * @internal The first attempt of an unrecorded {@link acquire} found the resource taken (`retryInMs`):
+   * the retry loop, as {@link #acquire} runs it (whose span and metrics would record nothing here).
+   */
+  async retryUnrecorded(
+    retryInMs: number,
+    startedAt: number,
+    callerContext: Context,
+    autoExtend: boolean,
+  ): Promise<HeldLease> {
+    const waiting: Waiting = { attempts: 1, outcome: 'error', wake: undefined };
+    try {
+      return await this.#retry(
+        waiting,
+        retryInMs,
+        undefined,
+        this.#ctx.options.waitMs,
+        startedAt,
+        callerContext,
+        autoExtend,
+        false,
+      );
+    } finally {
+      waiting.wake?.leave();
+    }
   }
 
   async tryAcquire(): Promise<Lease | null> {
@@ -335,8 +399,8 @@ class LockEngine implements Lock {
     let outcome = 'error' as AcquireOutcome;
     try {
       const result = await (traced
-        ? inSpan(span, () => this.#attempt(ctx.options.autoExtend, callerContext, 0, true))
-        : this.#attempt(ctx.options.autoExtend, callerContext, 0, false));
+        ? inSpan(span, () => this.#attempt(ctx.options.autoExtend, callerContext, 0, true, startedAt))
+        : this.#attempt(ctx.options.autoExtend, callerContext, 0, false, startedAt));
       if (typeof result === 'number') {
         outcome = 'busy';
         return null;

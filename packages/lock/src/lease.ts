@@ -123,10 +123,12 @@ export class HeldLease implements Lease {
     return this.#state === 'held';
   }
 
-  /** Arm the loss timer and, when asked, automatic extension. */
-  start(autoExtend: boolean): void {
+  /**
+   * Arm the loss timer and, when asked, automatic extension; `now` is when the acquire script was sent
+   * (so the first extension comes a little early, never late).
+   */
+  start(autoExtend: boolean, now: number): void {
     this.#autoExtend = autoExtend;
-    const now = performance.now();
     if (autoExtend) this.#nextExtendAt = now + this.#ctx.options.autoExtendIntervalMs;
     this.#arm(now);
   }
@@ -290,8 +292,9 @@ export class HeldLease implements Lease {
     if (this.#state !== 'held') return Promise.resolve(false);
     this.#state = 'released';
     this.#stopTimers();
-    telemetry.holdDuration.record((performance.now() - this.#acquiredAt) / 1000, telemetry.baseAttributes);
     const now = performance.now();
+    if (telemetry.metered)
+      telemetry.holdDuration.record((now - this.#acquiredAt) / 1000, telemetry.baseAttributes);
     return new ReleaseCall(this.#ctx).run(this.#ctx.backend.release(this.token, undefined), this.#ttlMs, now);
   }
 

@@ -2,8 +2,10 @@ import {
   type Attributes,
   type Context,
   type Counter,
+  createNoopMeter,
   type Histogram,
   INVALID_SPAN_CONTEXT,
+  type Meter,
   type MeterProvider,
   metrics,
   ProxyTracerProvider,
@@ -65,6 +67,9 @@ export const METRIC_LOST = 'lock.lost';
  */
 export type AcquireOutcome = 'acquired' | 'timed_out' | 'aborted' | 'busy' | 'error';
 
+/** The no-op meter of this copy of the API (what the global meter provider hands out before an SDK). */
+const NOOP_METER: Meter = createNoopMeter();
+
 const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30];
 const HOLD_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
 
@@ -77,6 +82,11 @@ export interface LockTelemetry {
   readonly baseAttributes: Attributes;
   /** `baseAttributes` + `lock.outcome`, one frozen object per outcome. */
   readonly outcomeAttributes: Readonly<Record<AcquireOutcome, Attributes>>;
+  /**
+   * Whether the instruments record: false when they come from the no-op meter (no SDK when the lock was
+   * made), so the uncontended path skips reading the clock for them.
+   */
+  readonly metered: boolean;
   readonly acquireWait: Histogram;
   readonly holdDuration: Histogram;
   readonly acquireOutcomes: Counter;
@@ -154,6 +164,7 @@ function build(
     tracerProvider,
     baseAttributes,
     outcomeAttributes,
+    metered: meter !== NOOP_METER,
     acquireWait: meter.createHistogram(METRIC_ACQUIRE_WAIT, {
       description: 'How long acquire waited, whatever its outcome',
       unit: 's',

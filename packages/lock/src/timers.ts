@@ -44,11 +44,14 @@ export class TimerEntry {
   }
 }
 
-// Lists by delay bucket: exact up to 16 ms, then by powers of 2^(1/8) (≤ 9 % apart), so one lease
-// configuration uses one or two lists and every list is nearly in due order.
+// Lists by delay bucket: exact up to 16 ms, then 8 buckets per doubling (from the top bits of the
+// delay: ≤ 12.5 % apart, no logarithm per schedule), so one lease configuration uses one or two lists
+// and every list is nearly in due order.
 function bucketOf(delayMs: number): number {
   if (delayMs <= 16) return delayMs;
-  return 16 + Math.ceil(Math.log2(delayMs / 16) * 8);
+  if (delayMs >= 2 ** 31) return 16 + 27 * 8;
+  const exponent = 31 - Math.clz32(delayMs); // ≥ 4
+  return 16 + (exponent - 4) * 8 + ((delayMs >>> (exponent - 3)) & 7);
 }
 
 const lists = new Map<number, TimerList>();
