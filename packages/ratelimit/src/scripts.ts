@@ -302,7 +302,7 @@ local function apply(i, c)
     if EX[i] then redis.call('DEL', KEYS[i]) end
     return
   end
-  redis.call('SET', KEYS[i], fmt(tk) .. ':' .. fmt(now), 'PX', math.max(1, math.ceil((B[i] - tk) / rate(i))))
+  redis.call('SET', KEYS[i], string.format('%.17g:%.17g', tk, now), 'PX', math.max(1, math.ceil((B[i] - tk) / rate(i))))
   EX[i] = true
 end
 local function report(i)
@@ -538,7 +538,7 @@ end
 if mode == 1 and cost > 0 and cost <= capacity and tk + 1e-9 >= cost then
   tk = tk - cost
   local reset = math.max(1, math.ceil((capacity - tk) / rate - 1e-6))
-  redis.call('SET', key, string.format('%.17g', tk) .. ':' .. string.format('%.17g', now), 'PX', reset)
+  redis.call('SET', key, string.format('%.17g:%.17g', tk, now), 'PX', reset)
   return {math.max(0, math.floor(tk + 1e-9)), reset}
 end
 ${SINGLE_HELPERS}
@@ -546,7 +546,7 @@ local function write()
   if tk >= burst then
     if v then redis.call('DEL', key) end
   else
-    redis.call('SET', key, fmt(tk) .. ':' .. fmt(now), 'PX', math.max(1, math.ceil((burst - tk) / rate)))
+    redis.call('SET', key, string.format('%.17g:%.17g', tk, now), 'PX', math.max(1, math.ceil((burst - tk) / rate)))
   end
 end
 local function reset()
