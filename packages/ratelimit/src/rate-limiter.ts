@@ -210,16 +210,25 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
   };
 
   // Script arguments go out as strings made here (drivers would convert numbers on every call): the
-  // limits once; mode and cost per call, except for a consume of 1, whose arguments never change (the
-  // single-limit scripts take a consume of 1 when mode and cost are left out).
+  // limits once; mode and cost per call, except for a consume of 1, whose arguments never change. The
+  // single-limit scripts take trailing arguments at their defaults as left out (blockMs 0, burst = limit,
+  // a consume of 1), so a limiter without block or burst sends just [limit, windowMs] to consume 1.
   const ruleStrings: readonly string[] = (
     count === 1
-      ? [limits[0]!.limit, limits[0]!.windowMs, limits[0]!.burst, blockDurationMs]
+      ? [limits[0]!.limit, limits[0]!.windowMs, blockDurationMs, limits[0]!.burst]
       : [blockDurationMs, count, ...ruleArgs]
   ).map(String);
-  const consumeOneArgs: readonly RedisArgument[] = Object.freeze(
-    count === 1 ? ruleStrings : [String(MODE.consume), '1', ...ruleStrings],
-  );
+  let consumeOneArgs: readonly RedisArgument[];
+  if (count === 1) {
+    let length = 4;
+    if (limits[0]!.burst === limits[0]!.limit) {
+      length = 3;
+      if (blockDurationMs === 0) length = 2;
+    }
+    consumeOneArgs = Object.freeze(ruleStrings.slice(0, length));
+  } else {
+    consumeOneArgs = Object.freeze([String(MODE.consume), '1', ...ruleStrings]);
+  }
   const scriptArgs = (mode: Mode, cost: number): readonly RedisArgument[] => {
     if (mode === MODE.consume && cost === 1) return consumeOneArgs;
     return count === 1

@@ -351,16 +351,23 @@ end
 
 // Single-limit scripts, written out without the generic driver's tables and closures (most limiters
 // have one limit, and every microsecond inside Redis is a microsecond for every client).
-// KEYS = [state, block]; ARGV = [limit, windowMs, burst, blockMs, mode, cost], where a consume of 1 (the
-// common call) leaves out mode and cost: fewer arguments to send and to parse. Reply: the generic
-// [allowed, blocked, remaining, resetAfterMs, retryAfterMs], or just [remaining, resetAfterMs] from the
-// fast path of an admitted consume.
+// KEYS = [state, block]; ARGV = [limit, windowMs, blockMs, burst, mode, cost], where trailing arguments
+// at their defaults may be left out (blockMs 0, burst = limit, a consume of 1): the common call of a
+// limiter without block or burst sends just [limit, windowMs], fewer arguments to send and to parse.
+// Reply: the generic [allowed, blocked, remaining, resetAfterMs, retryAfterMs], or just
+// [remaining, resetAfterMs] from the fast path of an admitted consume.
 const SINGLE_PRELUDE = `
 local limit = tonumber(ARGV[1])
-local mode, cost = 1, 1
-if ARGV[5] then
-  mode = tonumber(ARGV[5])
-  cost = tonumber(ARGV[6])
+local block_ms, burst, mode, cost = 0, limit, 1, 1
+if ARGV[3] then
+  block_ms = tonumber(ARGV[3])
+  if ARGV[4] then
+    burst = tonumber(ARGV[4])
+    if ARGV[5] then
+      mode = tonumber(ARGV[5])
+      cost = tonumber(ARGV[6])
+    end
+  end
 end
 local key = KEYS[1]
 if mode <= 2 then
@@ -374,8 +381,6 @@ end
 const SINGLE_HELPERS = `
 local function fmt(x) return string.format('%.17g', x) end
 ${PARSERS}local window = tonumber(ARGV[2])
-local burst = tonumber(ARGV[3])
-local block_ms = tonumber(ARGV[4])
 local function up(x)
   if x > 0 then return math.max(1, math.ceil(x - 1e-6)) end
   return 0
@@ -402,7 +407,6 @@ if mode == 1 and cost > 0 and cost <= limit then
   if v <= limit then return {limit - v, ttl} end
   v = redis.call('DECRBY', key, cost)
   local blocked = 0
-  local block_ms = tonumber(ARGV[4])
   if block_ms > 0 then
     redis.call('SET', KEYS[2], '1', 'PX', block_ms)
     blocked = 2
@@ -525,7 +529,7 @@ return {1, 0, math.max(0, math.floor(limit - p * weight - c + 1e-9)), up(reset()
 const TOKEN_BUCKET_SINGLE = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + t[2] / 1000
-local capacity = tonumber(ARGV[3])
+local capacity = burst
 local rate = limit / tonumber(ARGV[2])
 local v = redis.call('GET', key)
 local tk = capacity
@@ -582,7 +586,7 @@ const GCRA_SINGLE = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + t[2] / 1000
 local T = tonumber(ARGV[2]) / limit
-local tau = tonumber(ARGV[3]) * T
+local tau = burst * T
 local v = redis.call('GET', key)
 local tat = tonumber(v)
 if tat == nil or tat < now then tat = now end
