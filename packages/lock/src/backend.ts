@@ -63,24 +63,31 @@ const SEMAPHORE_SCRIPTS: ScriptSet = {
 };
 
 /**
- * The acquire script's reply `{1, fencingToken, expiresAt}` or `{0, holderPttl, now}`: the fencing token
- * and expiry when acquired (written to `into`), else when to retry (PTTL: -2 the key vanished meanwhile,
- * retry now; -1 a key without expiry, no bound known). Read in place, no reply object per attempt.
+ * The lock or semaphore acquire script's reply: when acquired, write the fencing token and expiry to
+ * `into` and answer `true`; else answer when to retry (PTTL: -2 the key vanished meanwhile, retry now;
+ * -1 a key without expiry, no bound known). Read in place, no reply object per attempt. The lock script
+ * answers `{1, fence, seconds, microseconds}` (Redis' `TIME`, see scripts.ts) or `{0, pttl}`; the
+ * semaphore and read-write scripts `{1, fence, expiresAt}` or `{0, retryIn, now}`.
  */
 export function parseAcquire(
   reply: RedisReply,
   into: { fencingToken: number; expiresAt: number },
+  ttlMs: number,
 ): number | true {
-  if (Array.isArray(reply) && reply.length >= 3) {
+  if (Array.isArray(reply) && reply.length >= 2) {
     const acquired = toInteger(reply[0]);
     const a = toInteger(reply[1]);
-    const b = toInteger(reply[2]);
-    if (acquired === 1) {
-      into.fencingToken = a;
-      into.expiresAt = b;
-      return true;
+    if (acquired !== 1) return a === -2 ? 0 : a;
+    if (reply.length === 4) {
+      // Milliseconds since the epoch on Redis' clock, as the Lua `NOW` fragment computes them.
+      into.expiresAt = toInteger(reply[2]) * 1000 + Math.floor(toInteger(reply[3]) / 1000) + ttlMs;
+    } else if (reply.length === 3) {
+      into.expiresAt = toInteger(reply[2]);
+    } else {
+      return unexpected('acquire');
     }
-    return a === -2 ? 0 : a;
+    into.fencingToken = a;
+    return true;
   }
   return unexpected('acquire');
 }

@@ -109,7 +109,7 @@ class AcquireCall extends DeadlineCall<AttemptResult | Promise<HeldLease>> {
   }
 
   protected override map(reply: RedisReply): AttemptResult | Promise<HeldLease> {
-    const acquired = parseAcquire(reply, this);
+    const acquired = parseAcquire(reply, this, this.#ctx.options.ttlMs);
     if (acquired !== true) {
       return this.#continueIn === undefined
         ? acquired

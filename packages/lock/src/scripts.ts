@@ -16,12 +16,15 @@ end`;
 
 /**
  * KEYS[1] lock, KEYS[2] fence counter; ARGV[1] token, ARGV[2] ttl ms.
- * → `{1, fencingToken, expiresAt}` or `{0, holderPttl, now}`. `SET NX` decides (one command fewer than
- * `EXISTS` + `SET` on the uncontended path); `INCR` runs only when it won.
+ * → `{1, fencingToken, seconds, microseconds}` (`TIME` read before the `SET`, so the expiry computed from
+ * it, in `parseAcquire`, is never later than Redis' own) or `{0, holderPttl}`. The arithmetic on the
+ * time is the client's: Lua number conversions cost the server more than two more reply elements.
+ * `SET NX` decides (one command fewer than `EXISTS` + `SET` on the uncontended path); `INCR` runs only
+ * when it won.
  */
 export const LOCK_ACQUIRE = defineScript({
   name: 'redisotel_lock_acquire',
-  source: `${NOW}
+  source: `local time = redis.call('TIME')
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   local fence = redis.pcall('INCR', KEYS[2])
   if type(fence) == 'table' and fence.err then
@@ -29,9 +32,9 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
     redis.call('DEL', KEYS[1])
     return fence
   end
-  return {1, fence, now + tonumber(ARGV[2])}
+  return {1, fence, time[1], time[2]}
 end
-return {0, redis.call('PTTL', KEYS[1]), now}`,
+return {0, redis.call('PTTL', KEYS[1])}`,
 });
 
 /** KEYS[1] lock; ARGV[1] token, ARGV[2] ttl ms. → `{1, expiresAt}` or `{0, now}`. */
