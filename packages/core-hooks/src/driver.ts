@@ -27,6 +27,13 @@ export interface RedisDriver {
    */
   send(command: RedisCommand, info: CommandInfo): Promise<RedisReply>;
   /**
+   * `true` when `send` itself rejects with `RedisTimeoutError` (see `timeoutError`) once
+   * `info.deadline.timeoutMs` has passed, e.g. by rejecting the client's own command: the
+   * `RedisLike` then races no wrapper promise for deadlines without a signal. A signal, and every
+   * batch deadline, are still raced by the `RedisLike`.
+   */
+  readonly enforcesDeadlines?: boolean;
+  /**
    * Send a batch in one round trip (pipeline, or `MULTI`/`EXEC` when `info.atomic`). The caller has
    * already checked that all keys share one slot. Resolve with one result per command.
    */

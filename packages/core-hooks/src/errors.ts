@@ -134,3 +134,8 @@ export function parseErrorPrefix(reply: string): string {
   const word = end === -1 ? reply : reply.slice(0, end);
   return /^[A-Z][A-Z0-9_-]*$/.test(word) ? word : 'ERR';
 }
+
+/** The {@link RedisTimeoutError} of a call whose `timeoutMs` passed (the message every adapter uses). */
+export function timeoutError(timeoutMs: number): RedisTimeoutError {
+  return new RedisTimeoutError(`Redis did not answer within ${timeoutMs} ms`, timeoutMs);
+}

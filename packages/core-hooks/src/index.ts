@@ -6,6 +6,7 @@ export {
   RedisotelError,
   RedisReplyError,
   RedisTimeoutError,
+  timeoutError,
 } from './errors.js';
 export { composeHooks, type HookChains } from './hooks.js';
 export { type CreateRedisLikeOptions, createRedisLike } from './redis-like.js';
@@ -37,6 +38,7 @@ export {
   registerChannelInstrumentation,
   runWithoutChannelTracing,
 } from './telemetry/suppress.js';
+export { scheduledTimerCount, TimerEntry } from './timers.js';
 export type {
   BatchInfo,
   BatchOptions,

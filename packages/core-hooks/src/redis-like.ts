@@ -1,9 +1,10 @@
 import type { RedisDriver } from './driver.js';
-import { RedisReplyError, RedisTimeoutError } from './errors.js';
+import { RedisReplyError, timeoutError } from './errors.js';
 import { composeHooks, type HookChains } from './hooks.js';
 import { describeValue } from './script.js';
 import { assertSameSlot } from './slot.js';
 import { createRedisTelemetry } from './telemetry/redis-telemetry.js';
+import { TimerEntry } from './timers.js';
 import type {
   BatchInfo,
   BatchOptions,
@@ -43,10 +44,15 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
   if (telemetry.hook) hooks.push(telemetry.hook);
   for (const hook of options.hooks ?? []) hooks.push(hook);
 
+  // Drivers that enforce `timeoutMs` themselves (rejecting the client's own command) spare the
+  // wrapper promise; a signal is always raced here.
+  const enforcesDeadlines = driver.enforcesDeadlines === true;
+
   // Not `async`: a plain command is the driver's own promise, with no wrapper promise around it.
   const sendOnce = (command: RedisCommand, info: CommandInfo): Promise<RedisReply> => {
     const script = info.script;
     if (script === undefined) return driver.send(command, info);
+    const startedAt = info.deadline?.timeoutMs !== undefined ? performance.now() : 0;
     return driver.send(command, info).catch((error: unknown) => {
       if (!RedisReplyError.isInstance(error) || error.prefix !== 'NOSCRIPT') throw error;
       // The node lost its script cache (SCRIPT FLUSH, restart, failover): EVAL loads it there again.
@@ -55,14 +61,35 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
         name: 'EVAL',
         args: [script.source, ...command.args.slice(1)],
       };
-      return driver.send(evalCommand, info);
+      const timeoutMs = info.deadline?.timeoutMs;
+      if (!enforcesDeadlines || timeoutMs === undefined) return driver.send(evalCommand, info);
+      // The driver enforces the deadline per send: the retry gets what is left of the caller's.
+      const left = timeoutMs - (performance.now() - startedAt);
+      if (left <= 0) throw timeoutError(timeoutMs);
+      const retryInfo: CommandInfo = { ...info, deadline: { ...info.deadline, timeoutMs: left } };
+      return driver.send(evalCommand, retryInfo).finally(() => {
+        info.peer = retryInfo.peer;
+      });
     });
   };
   // The base of the chain: the driver, under the caller's deadline (inside the hooks, so the telemetry
   // span ends with the timeout when the caller gives up).
   const base: HookChains = {
-    process: (command, info) => withDeadline(sendOnce(command, info), info.deadline),
-    processBatch: (commands, info) => withDeadline(driver.batch(commands, info), info.deadline),
+    process: (command, info) => {
+      const deadline = info.deadline;
+      if (deadline === undefined) return sendOnce(command, info);
+      const invalid = invalidTimeout(deadline);
+      if (invalid !== undefined) return Promise.reject(invalid);
+      if (enforcesDeadlines && deadline.signal === undefined) return sendOnce(command, info);
+      return withDeadline(sendOnce(command, info), deadline);
+    },
+    processBatch: (commands, info) => {
+      const deadline = info.deadline;
+      if (deadline === undefined) return driver.batch(commands, info);
+      const invalid = invalidTimeout(deadline);
+      if (invalid !== undefined) return Promise.reject(invalid);
+      return withDeadline(driver.batch(commands, info), deadline);
+    },
     dial: (_info: DialInfo) => Promise.resolve(),
   };
   let chains = composeHooks(hooks, base);
@@ -168,18 +195,24 @@ function deadlineOf(options: SendOptions | undefined): options is SendOptions {
   return options !== undefined && (options.timeoutMs !== undefined || options.signal !== undefined);
 }
 
-/** Race `promise` against the caller's deadline and signal; no timer is armed without `timeoutMs`. */
-function withDeadline<T>(promise: Promise<T>, options: SendOptions | undefined): Promise<T> {
-  if (options === undefined || (options.timeoutMs === undefined && options.signal === undefined))
-    return promise;
+/** The `RangeError` for a `timeoutMs` that is not a positive number, else `undefined`. */
+function invalidTimeout(options: SendOptions): RangeError | undefined {
+  const timeoutMs = options.timeoutMs;
+  if (timeoutMs === undefined || (Number.isFinite(timeoutMs) && timeoutMs > 0)) return undefined;
+  return new RangeError(`timeoutMs must be a positive number, received ${describeValue(timeoutMs)}`);
+}
+
+/**
+ * Race `promise` against the caller's deadline and signal (`timeoutMs` already validated). A deadline
+ * alone is an entry on the shared timer lists, not a Node timer per call.
+ */
+function withDeadline<T>(promise: Promise<T>, options: SendOptions): Promise<T> {
   const { timeoutMs, signal } = options;
-  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-    promise.catch(() => {});
-    return Promise.reject(
-      new RangeError(`timeoutMs must be a positive number, received ${describeValue(timeoutMs)}`),
-    );
+  if (signal === undefined) {
+    if (timeoutMs === undefined) return promise;
+    return new DeadlineRace<T>(timeoutMs).run(promise);
   }
-  if (signal?.aborted) {
+  if (signal.aborted) {
     promise.catch(() => {});
     return Promise.reject(signal.reason);
   }
@@ -187,19 +220,19 @@ function withDeadline<T>(promise: Promise<T>, options: SendOptions | undefined):
     let timer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       cleanup();
-      reject(signal!.reason);
+      reject(signal.reason);
     };
     const cleanup = () => {
       if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
     };
     if (timeoutMs !== undefined) {
       timer = setTimeout(() => {
         cleanup();
-        reject(new RedisTimeoutError(`Redis did not answer within ${timeoutMs} ms`, timeoutMs));
+        reject(timeoutError(timeoutMs));
       }, timeoutMs);
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {
         cleanup();
@@ -212,3 +245,42 @@ function withDeadline<T>(promise: Promise<T>, options: SendOptions | undefined):
     );
   });
 }
+
+/** One call raced against its deadline on the shared timer lists: settles once, whichever comes first. */
+class DeadlineRace<T> extends TimerEntry {
+  readonly #timeoutMs: number;
+  #resolve: ((value: T) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+
+  constructor(timeoutMs: number) {
+    super(ignore, undefined);
+    this.#timeoutMs = timeoutMs;
+  }
+
+  run(promise: Promise<T>): Promise<T> {
+    const race = new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    const now = performance.now();
+    this.schedule(now + this.#timeoutMs, now);
+    promise.then(
+      (value) => {
+        this.cancel();
+        this.#resolve!(value);
+      },
+      (error: unknown) => {
+        this.cancel();
+        this.#reject!(error);
+      },
+    );
+    return race;
+  }
+
+  /** The deadline passed first (a later settlement of the call is ignored by the promise). */
+  override fire(): void {
+    this.#reject!(timeoutError(this.#timeoutMs));
+  }
+}
+
+function ignore(): void {}

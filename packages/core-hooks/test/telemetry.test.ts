@@ -7,6 +7,7 @@ import { RedisConnectionError, RedisReplyError, RedisTimeoutError } from '../src
 import { type CreateRedisLikeOptions, createRedisLike } from '../src/redis-like.js';
 import { defineScript } from '../src/script.js';
 import { DB_CLIENT_OPERATION_DURATION_BUCKETS } from '../src/semconv.js';
+import { scheduledTimerCount } from '../src/timers.js';
 import type { RedisLike } from '../src/types.js';
 import { histogramPoints, numberPoints, pointWith, spanSeconds } from './helpers.js';
 import { createRespDriver, type RespDriver } from './resp-driver.js';
@@ -473,6 +474,21 @@ describe('per-call deadlines', () => {
     const span = only('PIPELINE BLPOP');
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes['error.type']).toBe('_OTHER');
+  });
+
+  it('leaves no deadline behind: settled calls unschedule theirs from the shared timer lists', async () => {
+    const redis = connect();
+    const before = scheduledTimerCount();
+    const pending = Array.from({ length: 50 }, (_, i) =>
+      redis.send({ name: 'SET', args: [`${keyPrefix}dl${i}`, 'v'], keys: [0] }, { timeoutMs: 10_000 }),
+    );
+    expect(scheduledTimerCount()).toBe(before + 50);
+    await Promise.all(pending);
+    expect(scheduledTimerCount()).toBe(before);
+    await redis
+      .send({ name: 'BLPOP', args: [`${keyPrefix}dl-empty`, 1], keys: [0] }, { timeoutMs: 20 })
+      .catch(() => {});
+    expect(scheduledTimerCount()).toBe(before);
   });
 
   it('refuses a timeoutMs that is not a positive number', async () => {

@@ -16,6 +16,8 @@ import {
   type RedisReply,
   RedisReplyError,
   type RedisSubscriber,
+  TimerEntry,
+  timeoutError,
 } from '@redisotel/core-hooks';
 import {
   configuredEndpoint,
@@ -79,6 +81,28 @@ interface SendCommand extends IoredisCommand {
   /** The caller's command name, for error messages. */
   commandName: string;
   target: IoredisClusterNodeTarget | undefined;
+  /** The caller's deadline, while armed. */
+  deadline: CommandDeadline | undefined;
+  reject(error: unknown): void;
+}
+
+/** A command's deadline on core-hooks' shared timer lists: rejects the command when it passes. */
+class CommandDeadline extends TimerEntry {
+  readonly #command: SendCommand;
+  readonly #timeoutMs: number;
+
+  constructor(command: SendCommand, timeoutMs: number) {
+    super(noop, undefined);
+    this.#command = command;
+    this.#timeoutMs = timeoutMs;
+    const now = performance.now();
+    this.schedule(now + timeoutMs, now);
+  }
+
+  /** The deadline passed before the reply: the caller's promise rejects (a late reply is ignored). */
+  override fire(): void {
+    this.#command.reject(timeoutError(this.#timeoutMs));
+  }
 }
 type SendCommandConstructor = new (
   name: string,
@@ -109,6 +133,8 @@ export function fromIoredis(client: IoredisClient, options: FromIoredisOptions =
 
 /** The {@link RedisDriver} over one ioredis client. */
 export class IoredisDriver implements RedisDriver {
+  /** `send` rejects ioredis' own command when `info.deadline.timeoutMs` passes. */
+  readonly enforcesDeadlines = true;
   readonly #detected: DetectedClient;
   readonly #description: RedisDescription;
   readonly #cluster: IoredisCluster | undefined;
@@ -149,6 +175,11 @@ export class IoredisDriver implements RedisDriver {
     built.info = info;
     built.binary = command.binary === true;
     built.commandName = command.name;
+    const deadline = info.deadline;
+    if (deadline?.timeoutMs !== undefined && deadline.signal === undefined) {
+      // Rejecting ioredis' own command at the deadline, as its `commandTimeout` does: no wrapper promise.
+      built.deadline = new CommandDeadline(built, deadline.timeoutMs);
+    }
     const cluster = this.#cluster;
     if (cluster !== undefined) {
       const target = built.keys!.length === 0 ? this.#pickNode(cluster) : undefined;
@@ -337,9 +368,11 @@ export class IoredisDriver implements RedisDriver {
       binary = false;
       commandName = '';
       target: IoredisClusterNodeTarget | undefined = undefined;
+      deadline: CommandDeadline | undefined = undefined;
       override keys: unknown[] | undefined = undefined;
 
       override transformReply(value: unknown): unknown {
+        this.deadline?.cancel();
         this.info!.peer = driver.#peerOf(this, this.target);
         // HGETALL's transformer builds an object (losing binary field names): keep the flat array.
         const converted = this.name === 'hgetall' ? value : super.transformReply(value);
@@ -350,6 +383,7 @@ export class IoredisDriver implements RedisDriver {
         super.initPromise();
         const reject = this.reject;
         this.reject = (error: unknown) => {
+          this.deadline?.cancel();
           if (this.info !== undefined) this.info.peer = driver.#peerOf(this, this.target);
           reject(toRedisotelError(error, this.commandName || this.name.toUpperCase(), driver.#ended()));
         };

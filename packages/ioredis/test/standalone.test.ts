@@ -1,4 +1,11 @@
-import { defineScript, RedisConnectionError, type RedisLike, RedisReplyError } from '@redisotel/core-hooks';
+import {
+  defineScript,
+  RedisConnectionError,
+  type RedisLike,
+  RedisReplyError,
+  RedisTimeoutError,
+  scheduledTimerCount,
+} from '@redisotel/core-hooks';
 import { recordPeers } from '@redisotel/testing';
 import type { default as IoredisV6, RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +41,23 @@ describe.each(MODULES)('fromIoredis standalone ($name)', ({ Redis, major }) => {
       afterAll(async () => {
         await redis?.subscriber().close();
         await client?.quit();
+      });
+
+      it("enforces timeoutMs on the client's own command, leaving no deadline behind", async () => {
+        const before = scheduledTimerCount();
+        const pending = Array.from({ length: 30 }, (_, i) =>
+          redis.send({ name: 'SET', args: [`${p}dl${i}`, 'v'], keys: [0] }, { timeoutMs: 10_000 }),
+        );
+        expect(scheduledTimerCount()).toBe(before + 30);
+        await Promise.all(pending);
+        expect(scheduledTimerCount()).toBe(before);
+        const error = await redis
+          .send({ name: 'BLPOP', args: [`${p}dl-empty`, '0.3'], keys: [0] }, { timeoutMs: 30 })
+          .catch((caught: unknown) => caught);
+        expect(RedisTimeoutError.isInstance(error)).toBe(true);
+        expect(scheduledTimerCount()).toBe(before);
+        // The late BLPOP reply is ignored; the next command is answered as usual.
+        expect(await redis.send({ name: 'GET', args: [`${p}dl0`], keys: [0] })).toBe('v');
       });
 
       it('normalises every reply type to RESP2 shapes', async () => {

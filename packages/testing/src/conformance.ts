@@ -58,7 +58,12 @@ export interface ConformanceRedis {
   readonly specificationVersion: 1;
   send(command: Command, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<ConformanceReply>;
   batch(commands: readonly Command[], options?: { atomic?: boolean }): Promise<BatchResult[]>;
-  runScript(script: Script, keys: readonly Argument[], args: readonly Argument[]): Promise<ConformanceReply>;
+  runScript(
+    script: Script,
+    keys: readonly Argument[],
+    args: readonly Argument[],
+    options?: { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<ConformanceReply>;
   subscriber(): Subscriber;
   describe(): {
     readonly library: { readonly name: string; readonly version: string };
@@ -120,6 +125,7 @@ const REPLY_MARKER = Symbol.for('redisotel.error.reply');
 const CONNECTION_MARKER = Symbol.for('redisotel.error.connection');
 const ERROR_MARKER = Symbol.for('redisotel.error');
 const CROSS_SLOT_MARKER = Symbol.for('redisotel.error.cross-slot');
+const TIMEOUT_MARKER = Symbol.for('redisotel.error.timeout');
 
 function marked(error: unknown, marker: symbol): boolean {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
@@ -361,6 +367,38 @@ export function describeRedisLikeConformance(
       it('rejects unknown commands with ERR', async () => {
         const error = await rejection(redis.send(cmd('NOSUCHCOMMAND', [key('x')])));
         assertReplyError(error, 'ERR', 'NOSUCHCOMMAND');
+      });
+    });
+
+    describe('deadlines', () => {
+      it('rejects with a RedisTimeoutError when the reply misses timeoutMs, and the client keeps working', async () => {
+        // BLPOP on an empty list blocks on the server for 0.3 s; the caller gives up after 50 ms.
+        const started = Date.now();
+        const error = await rejection(
+          redis.send(cmd('BLPOP', [key('deadline-empty'), '0.3']), { timeoutMs: 50 }),
+        );
+        assert.ok(marked(error, TIMEOUT_MARKER), `expected a RedisTimeoutError, got ${String(error)}`);
+        assert.equal((error as { timeoutMs?: unknown }).timeoutMs, 50);
+        assert.ok(Date.now() - started < 290, 'rejected at the deadline, before the server answered');
+        // The late reply is ignored; the connection serves the next command.
+        await redis.send(cmd('SET', [key('deadline-after'), 'ok']));
+        assert.equal(await redis.send(cmd('GET', [key('deadline-after')])), 'ok');
+      });
+
+      it('resolves as usual within timeoutMs, scripts included (after SCRIPT FLUSH too)', async () => {
+        for (let i = 0; i < 20; i++) {
+          assert.equal(await redis.send(cmd('INCR', [key('deadline-ok')]), { timeoutMs: 5_000 }), i + 1);
+        }
+        const counted = script('conformance_deadline', "return {ARGV[1], redis.call('INCR', KEYS[1])}");
+        assert.deepEqual(
+          await redis.runScript(counted, [key('deadline-script')], ['x'], { timeoutMs: 5_000 }),
+          ['x', 1],
+        );
+        await everyMaster(['SCRIPT', 'FLUSH']);
+        assert.deepEqual(
+          await redis.runScript(counted, [key('deadline-script')], ['y'], { timeoutMs: 5_000 }),
+          ['y', 2],
+        );
       });
     });
 
