@@ -27,7 +27,22 @@ export interface CreateRedisLikeOptions extends RedisTelemetryOptions {
   readonly hooks?: readonly RedisHook[];
 }
 
-const EMPTY: readonly number[] = [];
+/** `EVALSHA sha numkeys k1 … kn`: the keys' positions in the arguments, one frozen array per count. */
+const SCRIPT_KEY_POSITIONS: (readonly number[])[] = [];
+function scriptKeyPositions(count: number): readonly number[] {
+  let positions = SCRIPT_KEY_POSITIONS[count];
+  if (positions === undefined) {
+    positions = Object.freeze(Array.from({ length: count }, (_, i) => i + 2));
+    if (count < 64) SCRIPT_KEY_POSITIONS[count] = positions;
+  }
+  return positions;
+}
+
+/** `numkeys` as the text the drivers would otherwise make from the number on every call. */
+const KEY_COUNT_TEXT = Array.from({ length: 64 }, (_, i) => String(i));
+function keyCountText(count: number): string {
+  return KEY_COUNT_TEXT[count] ?? String(count);
+}
 
 /**
  * Turn an adapter's {@link RedisDriver} into a {@link RedisLike}: hooks (telemetry first), the
@@ -156,11 +171,10 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
       args: readonly RedisArgument[],
       sendOptions?: SendOptions,
     ): Promise<RedisReply> {
-      const keyPositions = keys.length === 0 ? EMPTY : keys.map((_, i) => i + 2);
       const command: RedisCommand = {
         name: 'EVALSHA',
-        args: [script.sha1, keys.length, ...keys, ...args],
-        keys: keyPositions,
+        args: [script.sha1, keyCountText(keys.length), ...keys, ...args],
+        keys: scriptKeyPositions(keys.length),
         readOnly: script.readOnly,
       };
       if (requiresSameSlot && keys.length > 1) {
