@@ -1,5 +1,4 @@
-import { type RedisReply, RedisTimeoutError } from '@redisotel/core-hooks';
-import { TimerEntry } from './timers.js';
+import { type RedisReply, TimerEntry, timeoutError } from '@redisotel/core-hooks';
 
 function ignore(): void {}
 
@@ -62,8 +61,6 @@ export abstract class DeadlineCall<T> extends TimerEntry {
   /** @internal The deadline passed (the timer list has already unscheduled the entry). */
   override fire(): void {
     const timeoutMs = this.#timeoutMs;
-    this.#reject!(
-      this.failure(new RedisTimeoutError(`Redis did not answer within ${timeoutMs} ms`, timeoutMs)),
-    );
+    this.#reject!(this.failure(timeoutError(timeoutMs)));
   }
 }

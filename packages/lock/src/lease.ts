@@ -1,5 +1,5 @@
 import { type Attributes, type Context, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { RedisLike, RedisReply } from '@redisotel/core-hooks';
+import { type RedisLike, type RedisReply, TimerEntry } from '@redisotel/core-hooks';
 import { parseRelease } from './backend.js';
 import { DeadlineCall } from './call.js';
 import { LockLostError, type LockLostReason, LockUnavailableError } from './errors.js';
@@ -21,7 +21,6 @@ import {
   SPAN_OPERATIONS,
   tracingOn,
 } from './telemetry.js';
-import { TimerEntry } from './timers.js';
 import type { Lease } from './types.js';
 
 /** What a lease needs from the lock that issued it. */

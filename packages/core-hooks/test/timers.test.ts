@@ -3,7 +3,7 @@ import { scheduledTimerCount, TimerEntry } from '../src/timers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('shared lease timers', () => {
+describe('shared timer lists', () => {
   it('fire each entry once, in due order, not before it is due', async () => {
     const fired: [string, number][] = [];
     const start = performance.now();
