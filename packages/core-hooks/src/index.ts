@@ -26,7 +26,7 @@ export {
   type OperationTarget,
   type OperationToken,
 } from './telemetry/operation-recorder.js';
-export { INSTRUMENTATION_SCOPE } from './telemetry/providers.js';
+export { INSTRUMENTATION_SCOPE, isGlobalTracingRegistered } from './telemetry/providers.js';
 export {
   commandKeyPositions,
   type KeyMode,

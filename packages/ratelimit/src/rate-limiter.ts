@@ -12,7 +12,13 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { describeValue, type RedisArgument, type RedisLike, type RedisReply } from '@redisotel/core-hooks';
+import {
+  describeValue,
+  isGlobalTracingRegistered,
+  type RedisArgument,
+  type RedisLike,
+  type RedisReply,
+} from '@redisotel/core-hooks';
 import { DenyCache } from './deny-cache.js';
 import { type RateLimitUnavailableError, toUnavailableError } from './errors.js';
 import type { Mode, RawLimitState, RawResult } from './internal-types.js';
@@ -57,21 +63,8 @@ import { VERSION } from './version.js';
 const NEEDS_ENCODING = /[%{}]/;
 const ENCODE = /[%{}]/g;
 
-/**
- * Where `@opentelemetry/api` 1.x keeps what is registered globally. While it holds no tracer provider,
- * the global tracer is the API's no-op one, whose spans record nothing and carry the active context's
- * span context: one property read tells, so a decision can skip its span altogether.
- */
-const GLOBAL_API_KEY = Symbol.for('opentelemetry.js.api.1');
 /** The span of a decision while no tracer provider is registered: non-recording, invalid context. */
 const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-
-type GlobalRegistry = { readonly trace?: unknown } | undefined;
-
-/** Whether a tracer provider is registered globally (in any copy of the API 1.x). */
-function globalTracing(): boolean {
-  return (globalThis as Record<symbol, GlobalRegistry>)[GLOBAL_API_KEY]?.trace !== undefined;
-}
 
 /**
  * The limiter key inside the hash tag: `{`, `}` and `%` are percent-encoded, so every key of one
@@ -190,7 +183,7 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
   const startSpan = (spanName: string, key: string, cost: number): Span => {
     // No SDK behind the global tracer: its span would record nothing and parent nothing new (a no-op
     // span carries the active span context, which is already active), so there is nothing to start.
-    if (!explicitTracer && !globalTracing()) return NO_SPAN;
+    if (!explicitTracer && !isGlobalTracingRegistered()) return NO_SPAN;
     const span = tracer.startSpan(spanName, { kind: SpanKind.INTERNAL });
     // Attributes only for spans that record: with no SDK (or sampled out) this costs nothing.
     if (span.isRecording()) {

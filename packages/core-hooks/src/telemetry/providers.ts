@@ -22,6 +22,15 @@ const NOOP_METER: Meter = createNoopMeter();
  */
 const GLOBAL_API_KEY = Symbol.for('opentelemetry.js.api.1');
 
+/**
+ * Whether a tracer provider is registered globally with `@opentelemetry/api` 1.x (any copy of it), in
+ * one property read. Without one, the global tracer is the API's no-op tracer: a building block can
+ * skip starting spans altogether.
+ */
+export function isGlobalTracingRegistered(): boolean {
+  return (globalThis as Record<symbol, GlobalRegistry | undefined>)[GLOBAL_API_KEY]?.trace !== undefined;
+}
+
 /** What `@opentelemetry/api` 1.x keeps under {@link GLOBAL_API_KEY} (the parts read here). */
 interface GlobalRegistry {
   readonly trace?: unknown;
