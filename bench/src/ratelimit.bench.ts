@@ -10,6 +10,9 @@
 // Besides throughput, each row shows the client's CPU per decision and the time Redis spent per call
 // (INFO commandstats), which move less than throughput when the machine is shared.
 // Rounds are interleaved and the median round is reported. BENCH_ROUNDS and BENCH_OPS scale it.
+// node-redis runs with `commandOptions: { timeout: 0 }` (both libraries share the client): its default
+// 5 s per-command timeout arms an AbortSignal per call, which costs more than a decision and swings by
+// several µs between rounds (see packages/node-redis/README.md), hiding what the limiters themselves cost.
 import { randomBytes } from 'node:crypto';
 import type { RedisLike } from '@redisotel/core-hooks';
 import { fromIoredis } from '@redisotel/ioredis';
@@ -57,7 +60,10 @@ async function main(): Promise<void> {
   );
 
   const ioredis = new Redis({ host, port });
-  const nodeRedis = await createClient({ url: `redis://${host}:${port}` }).connect();
+  const nodeRedis = await createClient({
+    url: `redis://${host}:${port}`,
+    commandOptions: { timeout: 0 },
+  }).connect();
   const overIoredis: RedisLike = fromIoredis(ioredis);
   const overNodeRedis: RedisLike = fromNodeRedis(nodeRedis);
 
