@@ -27,6 +27,18 @@ export interface CreateRedisLikeOptions extends RedisTelemetryOptions {
   readonly hooks?: readonly RedisHook[];
 }
 
+/** Upper-cased command names (`db.operation.name`), computed once per distinct name. */
+const upperNames = new Map<string, string>();
+function upperName(name: string): string {
+  let upper = upperNames.get(name);
+  if (upper === undefined) {
+    upper = name.toUpperCase();
+    // Names are a small closed set in practice; the bound only guards against a caller that makes them up.
+    if (upperNames.size < 1024) upperNames.set(name, upper);
+  }
+  return upper;
+}
+
 /** `EVALSHA sha numkeys k1 … kn`: the keys' positions in the arguments, one frozen array per count. */
 const SCRIPT_KEY_POSITIONS: (readonly number[])[] = [];
 function scriptKeyPositions(count: number): readonly number[] {
@@ -135,8 +147,8 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
     },
     send(command: RedisCommand, sendOptions?: SendOptions): Promise<RedisReply> {
       const info: CommandInfo = deadlineOf(sendOptions)
-        ? { operation: command.name.toUpperCase(), deadline: sendOptions }
-        : { operation: command.name.toUpperCase() };
+        ? { operation: upperName(command.name), deadline: sendOptions }
+        : { operation: upperName(command.name) };
       if (requiresSameSlot && command.keys !== undefined && command.keys.length > 1) {
         try {
           assertSameSlot([command], 'command');
@@ -160,7 +172,7 @@ export function createRedisLike(driver: RedisDriver, options: CreateRedisLikeOpt
       }
       const info: BatchInfo = {
         atomic: batchOptions?.atomic === true,
-        operations: commands.map((c) => c.name.toUpperCase()),
+        operations: commands.map((c) => upperName(c.name)),
         ...(deadlineOf(batchOptions) ? { deadline: batchOptions } : {}),
       };
       return settle(chains.processBatch, commands, info);

@@ -362,6 +362,9 @@ export class IoredisDriver implements RedisDriver {
   #sendCommandClass(Base: CommandBase): SendCommandConstructor {
     const driver = this;
     const resp3 = this.#resp3;
+    // ioredis' reply transformers by command name (a static of its Command; absent: always call it).
+    const transformers = (Base as unknown as { _transformer?: { reply?: Record<string, unknown> } })
+      ._transformer?.reply;
     return class RedisotelCommand extends Base implements SendCommand {
       // Fields, not properties added later: they stay inside the object V8 allocates for the command.
       info: CommandInfo | undefined = undefined;
@@ -374,9 +377,15 @@ export class IoredisDriver implements RedisDriver {
       override transformReply(value: unknown): unknown {
         this.deadline?.cancel();
         this.info!.peer = driver.#peerOf(this, this.target);
-        // HGETALL's transformer builds an object (losing binary field names): keep the flat array.
-        const converted = this.name === 'hgetall' ? value : super.transformReply(value);
-        return normalizeReply(converted, this.name, this.binary, resp3);
+        // Buffers become strings in normalizeReply (unless binary), so ioredis' own transformReply is
+        // only needed for the commands it has a reply transformer for; HGETALL's builds an object
+        // (losing binary field names): we keep the flat array.
+        const name = this.name;
+        const converted =
+          name === 'hgetall' || (transformers !== undefined && transformers[name] === undefined)
+            ? value
+            : super.transformReply(value);
+        return normalizeReply(converted, name, this.binary, resp3);
       }
 
       override initPromise(): void {
