@@ -66,7 +66,7 @@ const SEMAPHORE_SCRIPTS: ScriptSet = {
  * The lock or semaphore acquire script's reply: when acquired, write the fencing token and expiry to
  * `into` and answer `true`; else answer when to retry (PTTL: -2 the key vanished meanwhile, retry now;
  * -1 a key without expiry, no bound known). Read in place, no reply object per attempt. The lock script
- * answers `{1, fence, seconds, microseconds}` (Redis' `TIME`, see scripts.ts) or `{0, pttl}`; the
+ * answers `{fence, nowMs}` (Redis' clock, see scripts.ts) or the holder's PTTL as a bare integer; the
  * semaphore and read-write scripts `{1, fence, expiresAt}` or `{0, retryIn, now}`.
  */
 export function parseAcquire(
@@ -74,22 +74,23 @@ export function parseAcquire(
   into: { fencingToken: number; expiresAt: number },
   ttlMs: number,
 ): number | true {
-  if (Array.isArray(reply) && reply.length >= 2) {
-    const acquired = toInteger(reply[0]);
-    const a = toInteger(reply[1]);
-    if (acquired !== 1) return a === -2 ? 0 : a;
-    if (reply.length === 4) {
-      // Milliseconds since the epoch on Redis' clock, as the Lua `NOW` fragment computes them.
-      into.expiresAt = toInteger(reply[2]) * 1000 + Math.floor(toInteger(reply[3]) / 1000) + ttlMs;
-    } else if (reply.length === 3) {
-      into.expiresAt = toInteger(reply[2]);
-    } else {
-      return unexpected('acquire');
+  if (Array.isArray(reply)) {
+    if (reply.length === 2) {
+      into.fencingToken = toInteger(reply[0]);
+      into.expiresAt = toInteger(reply[1]) + ttlMs;
+      return true;
     }
-    into.fencingToken = a;
-    return true;
+    if (reply.length === 3) {
+      const a = toInteger(reply[1]);
+      if (toInteger(reply[0]) !== 1) return a === -2 ? 0 : a;
+      into.expiresAt = toInteger(reply[2]);
+      into.fencingToken = a;
+      return true;
+    }
+    return unexpected('acquire');
   }
-  return unexpected('acquire');
+  const pttl = toInteger(reply);
+  return pttl === -2 ? 0 : pttl;
 }
 
 function toInteger(item: RedisReply | undefined): number {

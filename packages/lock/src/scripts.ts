@@ -16,9 +16,12 @@ end`;
 
 /**
  * KEYS[1] lock, KEYS[2] fence counter; ARGV[1] token, ARGV[2] ttl ms.
- * → `{1, fencingToken, seconds, microseconds}` (`TIME` read before the `SET`, so the expiry computed from
- * it, in `parseAcquire`, is never later than Redis' own) or `{0, holderPttl}`. The arithmetic on the
- * time is the client's: Lua number conversions cost the server more than two more reply elements.
+ * → `{fencingToken, nowMs}` when acquired (`TIME` read before the `SET`, so the expiry computed from it,
+ * in `parseAcquire`, is never later than Redis' own), else the holder's PTTL as a bare integer. The
+ * shape is the cheapest for the client to decode: two integers, no flag element and no bulk strings
+ * (each reply element costs the client's RESP parser and the adapter's normalisation more than the
+ * arithmetic costs Redis). `seconds * 1000 + microseconds / 1000` is exact up to the fraction, which
+ * Redis' Lua-to-integer conversion truncates: milliseconds since the epoch, as `floor` would give.
  * `SET NX` decides (one command fewer than `EXISTS` + `SET` on the uncontended path); `INCR` runs only
  * when it won.
  */
@@ -32,9 +35,9 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
     redis.call('DEL', KEYS[1])
     return fence
   end
-  return {1, fence, time[1], time[2]}
+  return {fence, time[1] * 1000 + time[2] / 1000}
 end
-return {0, redis.call('PTTL', KEYS[1])}`,
+return redis.call('PTTL', KEYS[1])`,
 });
 
 /** KEYS[1] lock; ARGV[1] token, ARGV[2] ttl ms. → `{1, expiresAt}` or `{0, now}`. */
