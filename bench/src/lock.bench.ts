@@ -9,6 +9,9 @@
 //      release() to the next acquisition, counted when someone was waiting; plus what callers waited.
 // Rounds are interleaved and the median round is reported. BENCH_ROUNDS, BENCH_OPS and BENCH_HANDOFFS
 // scale it.
+// node-redis runs with `commandOptions: { timeout: 0 }` (one client, shared by every node-redis variant):
+// its default 5 s per-command timeout arms an AbortSignal per call, which swings by several µs between
+// rounds (see packages/node-redis/README.md) and would hide what the lock itself costs.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { defineScript, type RedisLike } from '@redisotel/core-hooks';
@@ -35,7 +38,7 @@ const RELEASE_SOURCE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return red
 const RELEASE_SCRIPT = defineScript({ name: 'release', source: RELEASE_SOURCE });
 const RELEASE_SHA = RELEASE_SCRIPT.sha1;
 
-const makeNodeRedis = (url: string) => createClient({ url });
+const makeNodeRedis = (url: string) => createClient({ url, commandOptions: { timeout: 0 } });
 type NodeRedisClient = ReturnType<typeof makeNodeRedis>;
 
 interface Clients {
