@@ -475,13 +475,21 @@ local weight = 1 - el / window
 if mode == 1 and cost > 0 and p * weight + c + cost <= limit then
   c = c + cost
   local reset = math.max(1, math.ceil(2 * window - el - 1e-6))
-  redis.call('SET', key, string.format('%d:%d:%d', cw, c, p), 'PX', reset)
+  if sw == cw then
+    -- Same window: the key already expires at the end of the next window (set by the write that
+    -- started this window), so keep that TTL; SET … PX costs twice a plain SET inside Redis.
+    redis.call('SET', key, string.format('%d:%d:%d', cw, c, p), 'KEEPTTL')
+  else
+    redis.call('SET', key, string.format('%d:%d:%d', cw, c, p), 'PX', reset)
+  end
   return {math.max(0, math.floor(limit - p * weight - c + 1e-9)), reset}
 end
 ${SINGLE_HELPERS}
 local function write()
   if c == 0 and p == 0 then
     if v then redis.call('DEL', key) end
+  elseif sw == cw then
+    redis.call('SET', key, string.format('%d:%d:%d', cw, c, p), 'KEEPTTL')
   else
     redis.call('SET', key, string.format('%d:%d:%d', cw, c, p), 'PX', math.ceil(2 * window - el))
   end
