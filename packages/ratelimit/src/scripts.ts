@@ -550,7 +550,13 @@ end
 if mode == 1 and cost > 0 and cost <= capacity and tk + 1e-9 >= cost then
   tk = tk - cost
   local reset = math.max(1, math.ceil((capacity - tk) / rate - 1e-6))
-  redis.call('SET', key, string.format('%.17g:%.17g', tk, now), 'PX', reset)
+  -- When a consume moves the full time by less than a millisecond (cost < rate per ms), the TTL that
+  -- the last write rounded up to whole milliseconds often still covers it: then keep it.
+  if v and cost < rate and redis.call('PTTL', key) >= reset then
+    redis.call('SET', key, string.format('%.17g:%.17g', tk, now), 'KEEPTTL')
+  else
+    redis.call('SET', key, string.format('%.17g:%.17g', tk, now), 'PX', reset)
+  end
   return {math.max(0, math.floor(tk + 1e-9)), reset}
 end
 ${SINGLE_HELPERS}
@@ -602,7 +608,12 @@ if mode == 1 and cost > 0 and cost * T <= tau then
   local next_tat = tat + cost * T
   if next_tat - tau <= now + 1e-6 then
     local reset = math.max(1, math.ceil(next_tat - now - 1e-6))
-    redis.call('SET', key, string.format('%.17g', next_tat), 'PX', reset)
+    -- As in the token bucket: keep a TTL that already covers the new TAT (spacing under 1 ms only).
+    if v and cost * T < 1 and redis.call('PTTL', key) >= reset then
+      redis.call('SET', key, string.format('%.17g', next_tat), 'KEEPTTL')
+    else
+      redis.call('SET', key, string.format('%.17g', next_tat), 'PX', reset)
+    end
     local r = math.floor((tau - (next_tat - now)) / T + 1e-9)
     if r < 0 then r = 0 end
     return {r, reset}
