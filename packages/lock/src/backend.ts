@@ -11,6 +11,7 @@ import {
   LOCK_EXTEND,
   LOCK_RELEASE,
   READ_ACQUIRE,
+  type ReleaseScripts,
   SEMAPHORE_ACQUIRE,
   SEMAPHORE_EXTEND,
   SEMAPHORE_RELEASE,
@@ -52,7 +53,7 @@ export interface ResourceKeys {
 interface ScriptSet {
   readonly acquire: RedisScript;
   readonly extend: RedisScript;
-  readonly release: RedisScript;
+  readonly release: ReleaseScripts;
 }
 
 const LOCK_SCRIPTS: ScriptSet = { acquire: LOCK_ACQUIRE, extend: LOCK_EXTEND, release: LOCK_RELEASE };
@@ -127,7 +128,9 @@ class ScriptBackend implements Backend {
   readonly wakeAll: boolean;
   readonly #redis: RedisLike;
   readonly #config: BackendConfig;
-  readonly #notify: string;
+  /** The release script of this backend's notify flavour (picked once: no flavour argument per call). */
+  readonly #release: RedisScript;
+  readonly #wakeUp: boolean;
 
   constructor(redis: RedisLike, channel: string, config: BackendConfig, wakeUp: boolean) {
     this.#redis = redis;
@@ -135,7 +138,8 @@ class ScriptBackend implements Backend {
     this.channel = channel;
     this.wakeAll = config.wakeAll;
     this.sharded = redis.describe().capabilities.shardedPubSub === true;
-    this.#notify = wakeUp ? (this.sharded ? '1' : '0') : '';
+    this.#wakeUp = wakeUp;
+    this.#release = config.scripts.release[wakeUp ? (this.sharded ? 'sharded' : 'plain') : 'none'];
   }
 
   acquire(token: string, ttlMs: number, options: SendOptions | undefined): Promise<RedisReply> {
@@ -161,9 +165,9 @@ class ScriptBackend implements Backend {
 
   release(token: string, options: SendOptions | undefined): Promise<RedisReply> {
     return this.#redis.runScript(
-      this.#config.scripts.release,
+      this.#release,
       this.#config.holderKey,
-      [token, this.channel, this.#notify],
+      this.#wakeUp ? [token, this.channel] : [token],
       options,
     );
   }

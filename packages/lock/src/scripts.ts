@@ -1,4 +1,4 @@
-import { defineScript } from '@redisotel/core-hooks';
+import { defineScript, type RedisScript } from '@redisotel/core-hooks';
 
 // Every script reads the time with `TIME` (Redis' clock, never the client's) and touches only the keys
 // it receives in KEYS; effects replication (the Redis 7 default) makes `TIME` safe before writes.
@@ -6,13 +6,25 @@ import { defineScript } from '@redisotel/core-hooks';
 const NOW = `local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)`;
 
-// The release scripts notify waiters on ARGV[2]; ARGV[3] picks the flavour: '1' SPUBLISH (sharded, same
-// slot as the key), '0' PUBLISH, '' none. Both are fixed branches, never a command name from the caller.
-const NOTIFY = `if ARGV[3] == '1' then
-  redis.call('SPUBLISH', ARGV[2], '1')
-elseif ARGV[3] == '0' then
-  redis.call('PUBLISH', ARGV[2], '1')
-end`;
+/** How a release notifies waiters: SPUBLISH (sharded, same slot as the key), PUBLISH, or not at all. */
+export type NotifyFlavour = 'sharded' | 'plain' | 'none';
+
+/**
+ * The release scripts of one kind, one per notify flavour, so the flavour is fixed in the script instead
+ * of travelling as an argument: the notifying ones publish on ARGV[2] (the channel), the silent one
+ * takes only the token. `{{NOTIFY}}` in `body` marks where a successful release notifies.
+ */
+export type ReleaseScripts = Readonly<Record<NotifyFlavour, RedisScript>>;
+
+function releaseScripts(name: string, body: string): ReleaseScripts {
+  // One name for the three (it is the span's `db.stored_procedure.name`); their SHAs differ.
+  const variant = (notify: string) => defineScript({ name, source: body.replace('{{NOTIFY}}', notify) });
+  return Object.freeze({
+    sharded: variant(`redis.call('SPUBLISH', ARGV[2], '1')`),
+    plain: variant(`redis.call('PUBLISH', ARGV[2], '1')`),
+    none: variant('-- no wake-ups'),
+  });
+}
 
 /**
  * KEYS[1] lock, KEYS[2] fence counter; ARGV[1] token, ARGV[2] ttl ms.
@@ -51,16 +63,16 @@ end
 return {0, now}`,
 });
 
-/** KEYS[1] lock; ARGV[1] token, ARGV[2] channel, ARGV[3] notify flavour. → 1 released, 0 not held. */
-export const LOCK_RELEASE = defineScript({
-  name: 'redisotel_lock_release',
-  source: `if redis.call('GET', KEYS[1]) == ARGV[1] then
+/** KEYS[1] lock; ARGV[1] token, ARGV[2] channel (when notifying). → 1 released, 0 not held. */
+export const LOCK_RELEASE = releaseScripts(
+  'redisotel_lock_release',
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
-  ${NOTIFY}
+  {{NOTIFY}}
   return 1
 end
 return 0`,
-});
+);
 
 // Semaphore: a sorted set of holder tokens scored by their expiry (ms on Redis' clock). Expired holders
 // are dropped before counting; the key itself expires with its last holder.
@@ -101,17 +113,17 @@ if score then redis.call('ZREM', KEYS[1], ARGV[1]) end
 return {0, now}`,
 });
 
-/** KEYS[1] holders; ARGV[1] token, ARGV[2] channel, ARGV[3] notify flavour. → 1 released, 0 not held. */
-export const SEMAPHORE_RELEASE = defineScript({
-  name: 'redisotel_semaphore_release',
-  source: `${NOW}
+/** KEYS[1] holders; ARGV[1] token, ARGV[2] channel (when notifying). → 1 released, 0 not held. */
+export const SEMAPHORE_RELEASE = releaseScripts(
+  'redisotel_semaphore_release',
+  `${NOW}
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not score then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 if tonumber(score) <= now then return 0 end
-${NOTIFY}
+{{NOTIFY}}
 return 1`,
-});
+);
 
 // Read-write lock: the writer holds KEYS[1] (a string with PX, like a lock); readers are a sorted set
 // KEYS[2] scored by expiry (like a semaphore without a limit). Extension and release reuse the lock
