@@ -690,7 +690,16 @@ class Recorder implements OperationRecorder {
     const cacheKey = storedProcedure === undefined ? operation : `${operation}\0${storedProcedure}`;
     let attributes = this.metricAttributeCache.get(cacheKey);
     if (attributes === undefined) {
-      attributes = Object.freeze(this.commandMetricAttributes(this.target, operation, storedProcedure));
+      // Keys in sorted order: the SDK sorts them to hash the set on every `record`, which is cheapest
+      // on sorted input.
+      const built = this.commandMetricAttributes(this.target, operation, storedProcedure);
+      attributes = Object.freeze(
+        Object.fromEntries(
+          Object.keys(built)
+            .sort()
+            .map((name) => [name, built[name]]),
+        ),
+      ) as Attributes;
       // Operation and script names are a small set; the bound guards against callers that make them up.
       if (this.metricAttributeCache.size < METRIC_ATTRIBUTE_CACHE_SIZE)
         this.metricAttributeCache.set(cacheKey, attributes);
