@@ -52,6 +52,28 @@ local function parse_bucket(v)
 end
 `;
 
+// Sliding log, shared by the single- and multi-limit scripts: add n entries at `now` to log k (members
+// are sequence numbers from the '#' counter, in ZADD runs of at most 500) and expire it after ms.
+// Needs `fmt` and `now`.
+const LOG_ADD = `
+local function log_add(k, n, ms)
+  local last = -tonumber(redis.call('ZINCRBY', k, -n, '#'))
+  local score = fmt(now)
+  local first = last - n + 1
+  while first <= last do
+    local chunk = math.min(last, first + 499)
+    local args = {}
+    for m = first, chunk do
+      args[#args + 1] = score
+      args[#args + 1] = string.format('%d', m)
+    end
+    redis.call('ZADD', k, unpack(args))
+    first = chunk + 1
+  end
+  redis.call('PEXPIRE', k, math.ceil(ms))
+end
+`;
+
 const DRIVER = `
 if mode <= 2 then
   local bttl = redis.call('PTTL', KEYS[n + 1])
@@ -230,23 +252,10 @@ local function need(i, c)
   if e[2] == nil then return W[i] end
   return tonumber(e[2]) + W[i] - now
 end
-local function apply(i, c)
+${LOG_ADD}local function apply(i, c)
   if c > L[i] then c = L[i] end -- a penalty past the limit: more entries at one instant change nothing
   if c > 0 then
-    local last = -tonumber(redis.call('ZINCRBY', KEYS[i], -c, '#'))
-    local score = fmt(now)
-    local first = last - c + 1
-    while first <= last do
-      local chunk = math.min(last, first + 499)
-      local args = {}
-      for m = first, chunk do
-        args[#args + 1] = score
-        args[#args + 1] = string.format('%d', m)
-      end
-      redis.call('ZADD', KEYS[i], unpack(args))
-      first = chunk + 1
-    end
-    redis.call('PEXPIRE', KEYS[i], math.ceil(W[i]))
+    log_add(KEYS[i], c, W[i])
     CNT[i] = CNT[i] + c
     NEWEST[i] = now
   elseif c < 0 then
@@ -683,21 +692,8 @@ end
 ${SINGLE_HELPERS}
 local cutoff = '(' .. fmt(now - window)
 local newest = nil
-local function add(n)
-  local last = -tonumber(redis.call('ZINCRBY', key, -n, '#'))
-  local score = fmt(now)
-  local first = last - n + 1
-  while first <= last do
-    local chunk = math.min(last, first + 499)
-    local args = {}
-    for m = first, chunk do
-      args[#args + 1] = score
-      args[#args + 1] = string.format('%d', m)
-    end
-    redis.call('ZADD', key, unpack(args))
-    first = chunk + 1
-  end
-  redis.call('PEXPIRE', key, math.ceil(window))
+${LOG_ADD}local function add(n)
+  log_add(key, n, window)
   count = count + n
   newest = now
 end
