@@ -499,51 +499,84 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
     }
   };
 
+  /** A consume with its span, metrics, deny cache and per-call options. */
+  const fullConsume = async (key: string, options?: ConsumeOptions): Promise<RateLimitDecision> => {
+    validateKey('consume', key);
+    const cost = options?.cost === undefined ? 1 : validateAmount('consume', 'cost', options.cost, 0);
+    validateCallTimeout('consume', options?.timeoutMs);
+    const started = recordMetrics ? performance.now() : 0;
+    let outcome: RateLimitOutcome | 'error' = 'error';
+    let source: RateLimitSource | 'none' = 'none';
+    // The hot path, inline (one async frame): span, script, decision, metrics.
+    const span = startSpan(SPAN_NAMES.consume, key, cost);
+    try {
+      let decision: RateLimitDecision;
+      const cached = denyCache?.lookup(key, cost);
+      if (cached !== undefined) {
+        decision = cachedDecision(cached);
+      } else {
+        try {
+          decision = decisionOf(await runScript(span, key, MODE.consume, cost, options));
+        } catch (error) {
+          const failure = toUnavailableError(error, name, 'consume');
+          recordFailure(span, failure);
+          decision = decideOnFailure(failure, key, MODE.consume, cost);
+        }
+        if (denyCache !== undefined && !decision.allowed && decision.source === 'redis') {
+          const blocked =
+            decision.reason === 'blocked' || (blockDurationMs > 0 && decision.reason === 'limit-exceeded');
+          denyCache.remember(key, decision.retryAfterMs, decision.resetAfterMs, cost, blocked);
+        }
+      }
+      describeDecision(span, decision);
+      outcome = outcomeOf(decision);
+      source = decision.source;
+      return decision;
+    } finally {
+      span.end();
+      if (recordMetrics) {
+        const attributes = metricAttributesOf(outcome, source);
+        decisions.add(1, attributes);
+        durations.record((performance.now() - started) / 1000, attributes);
+      }
+    }
+  };
+
+  /** A failed script call of the lean consume: the failure policy decides (it throws under `'throw'`). */
+  const leanFailure = (error: unknown, key: string): RateLimitDecision =>
+    decideOnFailure(toUnavailableError(error, name, 'consume'), key, MODE.consume, 1);
+  /** The lean consume's reply: an unexpected one is a Redis failure too, as on the full path. */
+  const leanDecision = (reply: RedisReply, key: string): RateLimitDecision => {
+    try {
+      return decisionOf(reply);
+    } catch (error) {
+      return leanFailure(error, key);
+    }
+  };
+  // With nothing to observe (no span, no metrics, no deny cache) a consume of 1 is the script call and
+  // its decision: no async frame, no span bookkeeping, one reaction on the driver's promise.
+  const leanConsume = !recordMetrics && denyCache === undefined;
+
   const limiter: RateLimiter = {
     name,
     algorithm,
     limits,
 
-    async consume(key: string, options?: ConsumeOptions): Promise<RateLimitDecision> {
-      validateKey('consume', key);
-      const cost = options?.cost === undefined ? 1 : validateAmount('consume', 'cost', options.cost, 0);
-      validateCallTimeout('consume', options?.timeoutMs);
-      const started = recordMetrics ? performance.now() : 0;
-      let outcome: RateLimitOutcome | 'error' = 'error';
-      let source: RateLimitSource | 'none' = 'none';
-      // The hot path, inline (one async frame): span, script, decision, metrics.
-      const span = startSpan(SPAN_NAMES.consume, key, cost);
-      try {
-        let decision: RateLimitDecision;
-        const cached = denyCache?.lookup(key, cost);
-        if (cached !== undefined) {
-          decision = cachedDecision(cached);
-        } else {
-          try {
-            decision = decisionOf(await runScript(span, key, MODE.consume, cost, options));
-          } catch (error) {
-            const failure = toUnavailableError(error, name, 'consume');
-            recordFailure(span, failure);
-            decision = decideOnFailure(failure, key, MODE.consume, cost);
-          }
-          if (denyCache !== undefined && !decision.allowed && decision.source === 'redis') {
-            const blocked =
-              decision.reason === 'blocked' || (blockDurationMs > 0 && decision.reason === 'limit-exceeded');
-            denyCache.remember(key, decision.retryAfterMs, decision.resetAfterMs, cost, blocked);
-          }
-        }
-        describeDecision(span, decision);
-        outcome = outcomeOf(decision);
-        source = decision.source;
-        return decision;
-      } finally {
-        span.end();
-        if (recordMetrics) {
-          const attributes = metricAttributesOf(outcome, source);
-          decisions.add(1, attributes);
-          durations.record((performance.now() - started) / 1000, attributes);
-        }
+    consume(key: string, options?: ConsumeOptions): Promise<RateLimitDecision> {
+      if (
+        leanConsume &&
+        options === undefined &&
+        typeof key === 'string' &&
+        key.length > 0 &&
+        !explicitTracer &&
+        !isGlobalTracingRegistered()
+      ) {
+        return redis.runScript(script, keysOf(key), consumeOneArgs, defaultSendOptions).then(
+          (reply) => leanDecision(reply, key),
+          (error: unknown) => leanFailure(error, key),
+        );
       }
+      return fullConsume(key, options);
     },
 
     async peek(key: string, options?: RateLimitCallOptions): Promise<RateLimitDecision> {
