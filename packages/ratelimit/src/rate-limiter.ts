@@ -24,7 +24,7 @@ import { type RateLimitUnavailableError, toUnavailableError } from './errors.js'
 import type { Mode, RawLimitState, RawResult } from './internal-types.js';
 import { createLocalLimiter, type LocalLimiter } from './local-limiter.js';
 import { resolveOptions, validateAmount, validateCallTimeout, validateKey } from './options.js';
-import { KEY_CODES, MODE, MULTI_SCRIPTS, SINGLE_SCRIPTS } from './scripts.js';
+import { FIXED_WINDOW_BLOCK, KEY_CODES, MODE, MULTI_SCRIPTS, SINGLE_SCRIPTS } from './scripts.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_RATELIMIT_ALGORITHM,
@@ -113,6 +113,8 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
   const count = limits.length;
   // One limit runs the lean single-limit script; several the generic all-or-nothing one.
   const script = count === 1 ? SINGLE_SCRIPTS[algorithm] : MULTI_SCRIPTS[algorithm];
+  /** Whether a block is also marked in the state (see `FIXED_WINDOW_BLOCK`). */
+  const marksBlocks = count === 1 && algorithm === 'fixed-window';
   const ruleArgs = limits.flatMap((rule) => [rule.limit, rule.windowMs, rule.burst]);
   const code = KEY_CODES[algorithm];
   const suffixes = [...limits.map((rule) => `}:${code}:${rule.windowMs}`), '}:block'];
@@ -606,12 +608,16 @@ export function createRateLimiter(redis: RedisLike, options: RateLimiterOptions)
       const timeoutMs = validateCallTimeout('block', options?.timeoutMs) ?? resolved.timeoutMs;
       const span = startSpan(SPAN_NAMES.block, key, 0);
       try {
-        const blockKey = keysOf(key)[count]!;
+        const keys = keysOf(key);
+        const sendOptions = { timeoutMs, signal: options?.signal };
         await within(span, () =>
-          redis.send(
-            { name: 'SET', args: [blockKey, '1', 'PX', durationMs], keys: [0] },
-            { timeoutMs, signal: options?.signal },
-          ),
+          marksBlocks
+            ? // The single-limit fixed window also marks its counter, which its consume fast path reads.
+              redis.runScript(FIXED_WINDOW_BLOCK, keys, [String(durationMs)], sendOptions)
+            : redis.send(
+                { name: 'SET', args: [keys[count]!, '1', 'PX', durationMs], keys: [0] },
+                sendOptions,
+              ),
         );
         denyCache?.remember(key, durationMs, durationMs, 0, true);
         local?.block(key, durationMs);

@@ -365,7 +365,7 @@ end
 // limiter without block or burst sends just [limit, windowMs], fewer arguments to send and to parse.
 // Reply: the generic [allowed, blocked, remaining, resetAfterMs, retryAfterMs], or just
 // [remaining, resetAfterMs] from the fast path of an admitted consume.
-const SINGLE_PRELUDE = `
+const SINGLE_ARGS = `
 local limit = tonumber(ARGV[1])
 local block_ms, burst, mode, cost = 0, limit, 1, 1
 if ARGV[3] then
@@ -379,11 +379,17 @@ if ARGV[3] then
   end
 end
 local key = KEYS[1]
+`;
+
+// A blocked key answers a consume or a peek before its state is read.
+const BLOCK_CHECK = `
 if mode <= 2 then
   local bttl = redis.call('PTTL', KEYS[2])
   if bttl > 0 then return {0, 1, 0, bttl, bttl} end
 end
 `;
+
+const SINGLE_PRELUDE = `${SINGLE_ARGS}${BLOCK_CHECK}`;
 
 // Helpers of the single-limit scripts, defined after each script's fast path so that the common case
 // creates no closures.
@@ -404,6 +410,15 @@ local function deny(remaining, reset, wait)
 end
 `;
 
+/**
+ * The mark of a blocked single-limit fixed window, added to its counter (2^50: far above any count, as
+ * limits stop at 10^9, and exact in a Lua number). A blocked key's counter is then always over the
+ * limit, so the consume fast path needs no read of the block key: it looks at the block key only when
+ * the count is over the limit, and drops the mark once the block is over. The counter lives at least as
+ * long as the block it marks.
+ */
+const BLOCK_MARK = '1125899906842624';
+
 // Fixed window, one limit: INCRBY first and undo on denial, so an admitted request costs INCRBY + PTTL.
 const FIXED_WINDOW_SINGLE = `
 if mode == 1 and cost > 0 and cost <= limit then
@@ -414,36 +429,57 @@ if mode == 1 and cost > 0 and cost <= limit then
     redis.call('PEXPIRE', key, ttl)
   end
   if v <= limit then return {limit - v, ttl} end
-  v = redis.call('DECRBY', key, cost)
+  if v >= ${BLOCK_MARK} then
+    local bttl = redis.call('PTTL', KEYS[2])
+    if bttl > 0 then
+      redis.call('DECRBY', key, cost)
+      return {0, 1, 0, bttl, bttl}
+    end
+    -- The block is over: drop its mark and decide on the count.
+    v = redis.call('DECRBY', key, '${BLOCK_MARK}')
+    if v <= limit then return {limit - v, ttl} end
+  end
   local blocked = 0
   if block_ms > 0 then
     redis.call('SET', KEYS[2], '1', 'PX', block_ms)
+    -- Undo the cost and mark the counter in one write; the mark lives at least as long as the block.
+    v = redis.call('INCRBY', key, string.format('%d', ${BLOCK_MARK} - cost)) - ${BLOCK_MARK}
+    if ttl < block_ms then redis.call('PEXPIRE', key, block_ms) end
     blocked = 2
+  else
+    v = redis.call('DECRBY', key, cost)
   end
   return {0, blocked, math.max(0, limit - v), ttl, ttl}
 end
-${SINGLE_HELPERS}
+${BLOCK_CHECK}${SINGLE_HELPERS}
 local v = redis.call('GET', key)
 local ttl = -2
+local mark = 0
 if v then
   v = tonumber(v) or 0
+  if v >= ${BLOCK_MARK} then
+    mark = ${BLOCK_MARK}
+    v = v - mark
+  end
   ttl = redis.call('PTTL', key)
 else
   v = 0
 end
 if mode == 3 then
+  -- Counts stop at 2^49, well clear of the block mark.
+  local add = math.max(0, math.min(cost, 562949953421312 - v))
   if ttl == -2 then
-    redis.call('SET', key, cost, 'PX', window)
+    redis.call('SET', key, add, 'PX', window)
     ttl = window
   else
-    redis.call('INCRBY', key, cost)
+    redis.call('INCRBY', key, add)
     if ttl < 0 then redis.call('PEXPIRE', key, window); ttl = window end
   end
-  v = v + cost
+  v = v + add
 elseif mode == 4 then
   if ttl ~= -2 then
     v = math.max(0, v - cost)
-    redis.call('SET', key, v, 'KEEPTTL')
+    redis.call('SET', key, string.format('%d', v + mark), 'KEEPTTL')
   end
 end
 if ttl < 0 then ttl = window end
@@ -454,7 +490,12 @@ if mode >= 3 then c = 1 end
 if c > limit then return {0, 0, math.max(0, limit - v), reset, -1} end
 if v + c > limit then
   if mode >= 3 then return {0, 0, math.max(0, limit - v), reset, ttl} end
-  return deny(limit - v, reset, ttl)
+  local out = deny(limit - v, reset, ttl)
+  if out[2] == 2 then
+    if mark == 0 then redis.call('INCRBY', key, '${BLOCK_MARK}') end
+    if redis.call('PTTL', key) < block_ms then redis.call('PEXPIRE', key, block_ms) end
+  end
+  return out
 end
 return {1, 0, limit - v, reset, 0}
 `;
@@ -774,8 +815,24 @@ export const MULTI_SCRIPTS: Readonly<Record<RateLimitAlgorithm, RedisScript>> = 
 /** The single-limit script of each algorithm, SHA computed once. */
 export const SINGLE_SCRIPTS: Readonly<Record<RateLimitAlgorithm, RedisScript>> = scriptsOf((algorithm) => ({
   name: `ratelimit_${algorithm.replace('-', '_')}`,
-  source: `${SINGLE_PRELUDE}${SINGLE_BODIES[algorithm]}`,
+  source:
+    algorithm === 'fixed-window'
+      ? `${SINGLE_ARGS}${FIXED_WINDOW_SINGLE}`
+      : `${SINGLE_PRELUDE}${SINGLE_BODIES[algorithm]}`,
 }));
+
+/**
+ * `block()` of a single-limit fixed window: KEYS[1] state, KEYS[2] block; ARGV[1] ms. Sets the block and
+ * marks the counter (see {@link BLOCK_MARK}), so the consume fast path sees it.
+ */
+export const FIXED_WINDOW_BLOCK = defineScript({
+  name: 'ratelimit_fixed_window_block',
+  source: `redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+local v = redis.call('GET', KEYS[1])
+if not v or (tonumber(v) or 0) < ${BLOCK_MARK} then redis.call('INCRBY', KEYS[1], '${BLOCK_MARK}') end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 1`,
+});
 
 /** The script modes (ARGV[1] of the multi-limit scripts, ARGV[5] of the single-limit ones). */
 export const MODE = { consume: 1, peek: 2, penalty: 3, reward: 4 } as const;

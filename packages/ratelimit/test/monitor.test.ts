@@ -8,6 +8,8 @@ import { ALGORITHMS, CLIENTS, connect, deploymentFor, filePrefix } from './suppo
 /** The commands Redis executes, from MONITOR, without those a script ran (`[… lua]`). */
 class Monitor {
   readonly commands: string[] = [];
+  /** What scripts ran: the command and its first argument (`PTTL key`). */
+  readonly scripted: string[] = [];
   #socket: Socket | undefined;
   #buffer = '';
   readonly #markers = new Map<string, () => void>();
@@ -40,6 +42,7 @@ class Monitor {
       return;
     }
     if (match[1] !== 'lua') this.commands.push(match[2]!.toUpperCase());
+    else this.scripted.push(`${match[2]!.toUpperCase()} ${/^ "([^"]*)"/.exec(match[3]!)?.[1] ?? ''}`);
   }
 
   /** Resolve once MONITOR showed everything sent before this call. */
@@ -101,5 +104,39 @@ describe.each(CLIENTS)('one round trip per decision, seen by the server ($name)'
         expect(monitor.commands, `${algorithm} × ${limits.length}`).toEqual(Array(8).fill('EVALSHA'));
       }
     }
+  });
+  it('an admitted single-limit fixed-window consume reads no block key; a blocked one does', async () => {
+    const limiter = createRateLimiter(connected.redis, {
+      name: 'monitor-fw',
+      prefix,
+      algorithm: 'fixed-window',
+      limit: 2,
+      windowMs: 60_000,
+      blockDurationMs: 60_000,
+    });
+    const key = 'fw-fast';
+    await limiter.peek(key); // loads the script if this node lacks it
+    await monitor.sync(host, port);
+    monitor.scripted.length = 0;
+    await limiter.consume(key);
+    await limiter.consume(key);
+    await monitor.sync(host, port);
+    const admitted = [...monitor.scripted];
+    expect(admitted.map((line) => line.split(' ')[0])).toEqual([
+      'INCRBY',
+      'PTTL',
+      'PEXPIRE',
+      'INCRBY',
+      'PTTL',
+    ]);
+    expect(admitted.every((line) => !line.endsWith(':block'))).toBe(true);
+    // Over the limit: the block starts, and the next consume finds it through the mark on the counter.
+    monitor.scripted.length = 0;
+    expect(await limiter.consume(key)).toMatchObject({ allowed: false, reason: 'limit-exceeded' });
+    expect(await limiter.consume(key)).toMatchObject({ allowed: false, reason: 'blocked' });
+    await monitor.sync(host, port);
+    expect(
+      monitor.scripted.filter((line) => line.startsWith('PTTL') && line.endsWith(':block')),
+    ).toHaveLength(1);
   });
 });
