@@ -23,7 +23,15 @@ import Redis from 'ioredis';
 import { createClient } from 'redis';
 import { Mutex } from 'redis-semaphore';
 import Redlock from 'redlock';
-import { type LoadResult, median, percentile, printTable, runLoad } from './lib/measure.js';
+import {
+  formatRatio,
+  type LoadResult,
+  median,
+  pairedRatios,
+  percentile,
+  printTable,
+  runLoad,
+} from './lib/measure.js';
 import { CommandCounter } from './lib/monitor.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -333,6 +341,37 @@ async function main(): Promise<void> {
         }),
       );
     }
+
+    // 1b. The same at concurrency 32, paired: every variant of one client alternates with its hand-written
+    // baseline in short slices, each ratio taken within a slice (a shared machine moves whole runs by more).
+    const slices = Number(process.env.BENCH_PAIRED_SLICES ?? 20);
+    const sliceOps = 2_000;
+    let pairedRun = 0;
+    console.log(
+      `\nUncontended, paired: ${slices} alternating slices of ${sliceOps} acquire+release at concurrency 32 ` +
+        '(median of per-slice ratios, interquartile range in brackets)',
+    );
+    const pairedRows: string[][] = [];
+    for (const client of ['ioredis', 'node-redis'] as const) {
+      const ofClient = variants.filter(([name]) =>
+        client === 'ioredis' ? !/node-?redis/i.test(name) : /node-?redis/i.test(name),
+      );
+      const base = `hand-written SET NX PX + Lua release (${client})`;
+      const operations = Object.fromEntries(
+        ofClient.map(([name, cycle]) => {
+          const run = `p${++pairedRun}-${randomBytes(3).toString('hex')}`;
+          return [name, (i: number) => cycle(`${run}:${i}`)];
+        }),
+      );
+      // Unique resources across slices: each operation's index keeps growing.
+      let next = 0;
+      const counted = Object.fromEntries(
+        Object.entries(operations).map(([name, op]) => [name, () => op(next++)]),
+      );
+      const ratios = await pairedRatios(counted, base, { concurrency: 32, slices, sliceOps });
+      for (const [name] of ofClient) pairedRows.push([name, formatRatio(ratios.get(name)!)]);
+    }
+    printTable(['variant', '× hand-written (same client)'], pairedRows);
 
     // 2. Round trips, from the server's view.
     const counter = new CommandCounter(host, port);

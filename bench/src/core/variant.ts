@@ -2,7 +2,7 @@
 // state never leak between variants). Prints one JSON line with the measured LoadResult.
 // argv: <variant> <concurrency> <GET|SET> <total>; env BENCH_REDIS_URL.
 import { createRequire } from 'node:module';
-import { context, metrics, trace } from '@opentelemetry/api';
+import { context, metrics, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   MeterProvider,
@@ -121,6 +121,7 @@ function makeSender(
   operation: string,
   bare: (key: string, value?: string) => Promise<unknown>,
 ): (i: number) => Promise<unknown> {
+  if (mode === 'floor-sdk') return floorSender(operation, bare);
   if (redis) {
     // Preallocated commands: the figure is the RedisLike path's cost, not object allocation in the loop.
     const get: RedisCommand = { name: 'GET', args: [key], keys: [0] };
@@ -129,6 +130,38 @@ function makeSender(
     return () => redis.send(command);
   }
   return operation === 'GET' ? () => bare(key) : () => bare(key, value);
+}
+
+/**
+ * `floor-sdk`: the least any instrumentation that gives a span and a duration point per command can do
+ * through this SDK, around the bare client: a span with no attributes, its end, and one histogram point
+ * with a frozen attribute set made once (four attributes in sorted order, the fewest the conventions
+ * require). No sanitizing, no context, no error handling. Its extra CPU is a lower bound for spans +
+ * metric; compared with contrib's spans alone it shows what that target asks of the SDK.
+ */
+function floorSender(
+  operation: string,
+  bare: (key: string, value?: string) => Promise<unknown>,
+): (i: number) => Promise<unknown> {
+  const tracer = trace.getTracer('floor');
+  const histogram = metrics.getMeter('floor').createHistogram('db.client.operation.duration', { unit: 's' });
+  const { hostname, port } = new URL(url!);
+  const attributes = Object.freeze({
+    'db.operation.name': operation,
+    'db.system.name': 'redis',
+    'server.address': hostname,
+    'server.port': Number(port),
+  });
+  const call = operation === 'GET' ? () => bare(key) : () => bare(key, value);
+  return () => {
+    const span = tracer.startSpan(operation, { kind: SpanKind.CLIENT });
+    const started = performance.now();
+    return call().then((reply) => {
+      span.end();
+      histogram.record((performance.now() - started) / 1000, attributes);
+      return reply;
+    });
+  };
 }
 
 main().catch((error: unknown) => {

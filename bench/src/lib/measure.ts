@@ -96,3 +96,53 @@ function formatNumber(n: number): string {
   if (Math.abs(n) >= 10) return n.toFixed(1);
   return n.toFixed(3);
 }
+
+/** Per-slice ratios of paired measurements: the median and the interquartile range. */
+export interface PairedRatio {
+  readonly median: number;
+  readonly q1: number;
+  readonly q3: number;
+}
+
+/**
+ * Throughput ratios measured in pairs: the operations run in alternating short slices in this one process
+ * (order reversed every other slice), and each slice's ratio to `base` is taken against the same
+ * slice's `base`, so the drift of a shared machine (which moves whole runs by ±10–20 % here) falls out of
+ * the ratio. Returns, per operation, the median and quartiles of its per-slice ratios to `base`.
+ */
+export async function pairedRatios(
+  operations: Readonly<Record<string, (i: number) => Promise<unknown>>>,
+  base: string,
+  { concurrency, slices, sliceOps }: { concurrency: number; slices: number; sliceOps: number },
+): Promise<Map<string, PairedRatio>> {
+  const names = Object.keys(operations);
+  if (!names.includes(base)) throw new Error(`pairedRatios: no operation named ${base}`);
+  for (const name of names)
+    await closedLoop(operations[name]!, concurrency, Math.min(sliceOps, 2_000), undefined);
+  const ratios = new Map<string, number[]>(names.map((name) => [name, []]));
+  for (let slice = 0; slice < slices; slice++) {
+    const order = slice % 2 === 0 ? names : [...names].reverse();
+    const rates = new Map<string, number>();
+    for (const name of order) {
+      const started = performance.now();
+      await closedLoop(operations[name]!, concurrency, sliceOps, undefined);
+      rates.set(name, sliceOps / (performance.now() - started));
+    }
+    for (const name of names) ratios.get(name)!.push(rates.get(name)! / rates.get(base)!);
+  }
+  const summary = new Map<string, PairedRatio>();
+  for (const [name, list] of ratios) {
+    const sorted = [...list].sort((a, b) => a - b);
+    summary.set(name, {
+      median: percentile(sorted, 0.5),
+      q1: percentile(sorted, 0.25),
+      q3: percentile(sorted, 0.75),
+    });
+  }
+  return summary;
+}
+
+/** `0.97× (0.93–1.01)`: a paired ratio with its interquartile range. */
+export function formatRatio(ratio: PairedRatio): string {
+  return `${ratio.median.toFixed(2)}× (${ratio.q1.toFixed(2)}–${ratio.q3.toFixed(2)})`;
+}
