@@ -11,21 +11,9 @@
 // CPU µs per command over `bare` of each variant (median over slices).
 // argv: <GET|SET> <slices> <operations per slice>; env BENCH_REDIS_URL.
 import { createRequire } from 'node:module';
-import { context, metrics, SpanKind, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  MeterProvider,
-  PeriodicExportingMetricReader,
-  type PushMetricExporter,
-} from '@opentelemetry/sdk-metrics';
-import {
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
 import type { RedisCommand } from '@redisotel/core-hooks';
-import { median } from '../lib/measure.js';
+import { closedLoop, median } from '../lib/measure.js';
+import { floorSender, registerDiscardingSdk } from './sdk.js';
 
 const [op = 'GET', slicesText = '30', sliceText = '4000'] = process.argv.slice(2);
 const url = process.env.BENCH_REDIS_URL;
@@ -41,35 +29,7 @@ export type SdkVariant = 'contrib' | 'from' | 'spans' | 'floor';
 /** Extra CPU µs per command over the bare client, per variant (median of the per-slice differences). */
 export type PairedSdkResult = Record<SdkVariant, number>;
 
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-const discardSpans: SpanExporter = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} };
-trace.setGlobalTracerProvider(
-  new BasicTracerProvider({
-    sampler: new AlwaysOnSampler(),
-    spanProcessors: [new BatchSpanProcessor(discardSpans)],
-  }),
-);
-const discardMetrics: PushMetricExporter = {
-  export: (_metrics, done) => done({ code: 0 }),
-  forceFlush: async () => {},
-  shutdown: async () => {},
-};
-metrics.setGlobalMeterProvider(
-  new MeterProvider({
-    readers: [new PeriodicExportingMetricReader({ exporter: discardMetrics, exportIntervalMillis: 60_000 })],
-  }),
-);
-
-async function closedLoop(operation: () => Promise<unknown>, total: number): Promise<void> {
-  let started = 0;
-  const worker = async () => {
-    while (started < total) {
-      started++;
-      await operation();
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-}
+registerDiscardingSdk();
 
 async function main(): Promise<void> {
   // The contrib instrumentation patches ioredis when it is required: register it first, then toggle it.
@@ -87,24 +47,7 @@ async function main(): Promise<void> {
     op === 'GET' ? { name: 'GET', args: [key], keys: [0] } : { name: 'SET', args: [key, value], keys: [0] };
   const bare = op === 'GET' ? () => client.get(key) : () => client.set(key, value);
 
-  const tracer = trace.getTracer('floor');
-  const histogram = metrics.getMeter('floor').createHistogram('db.client.operation.duration', { unit: 's' });
-  const { hostname, port } = new URL(url!);
-  const floorAttributes = Object.freeze({
-    'db.operation.name': op,
-    'db.system.name': 'redis',
-    'server.address': hostname,
-    'server.port': Number(port),
-  });
-  const floor = () => {
-    const span = tracer.startSpan(op, { kind: SpanKind.CLIENT });
-    const started = performance.now();
-    return bare().then((reply) => {
-      span.end();
-      histogram.record((performance.now() - started) / 1000, floorAttributes);
-      return reply;
-    });
-  };
+  const floor = floorSender(url!, op, bare);
 
   const sides: Record<'bare' | SdkVariant, { run: () => Promise<unknown>; contrib: boolean }> = {
     bare: { run: bare, contrib: false },
@@ -119,7 +62,7 @@ async function main(): Promise<void> {
     if (side.contrib) contrib.enable();
     else contrib.disable();
     const before = process.cpuUsage();
-    await closedLoop(side.run, total);
+    await closedLoop(side.run, CONCURRENCY, total, undefined);
     const used = process.cpuUsage(before);
     return (used.user + used.system) / total;
   };

@@ -5,6 +5,7 @@
 // argv: <node-redis|ioredis> <GET|SET> <slices> <operations per slice>; env BENCH_REDIS_URL.
 import { createRequire } from 'node:module';
 import type { RedisCommand, RedisLike } from '@redisotel/core-hooks';
+import { closedLoop } from '../lib/measure.js';
 
 const [library = 'ioredis', op = 'GET', slicesText = '40', sliceText = '5000'] = process.argv.slice(2);
 const url = process.env.BENCH_REDIS_URL;
@@ -21,17 +22,6 @@ export interface PairedResult {
   readonly fromCpuMicrosPerOp: number;
   readonly bareOpsPerSecond: number;
   readonly fromOpsPerSecond: number;
-}
-
-async function closedLoop(operation: () => Promise<unknown>, total: number): Promise<void> {
-  let started = 0;
-  const worker = async () => {
-    while (started < total) {
-      started++;
-      await operation();
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 }
 
 async function main(): Promise<void> {
@@ -60,8 +50,8 @@ async function main(): Promise<void> {
   const viaAdapter = () => redis.send(command);
   await redis.send({ name: 'SET', args: [key, value], keys: [0] });
   // Warm both paths up (JIT) before measuring.
-  await closedLoop(bare, 20_000);
-  await closedLoop(viaAdapter, 20_000);
+  await closedLoop(bare, CONCURRENCY, 20_000, undefined);
+  await closedLoop(viaAdapter, CONCURRENCY, 20_000, undefined);
   const cpu = { bare: 0, from: 0 };
   const wall = { bare: 0, from: 0 };
   for (let slice = 0; slice < slices; slice++) {
@@ -79,7 +69,7 @@ async function main(): Promise<void> {
     for (const [side, operation] of order) {
       const cpuBefore = process.cpuUsage();
       const started = performance.now();
-      await closedLoop(operation, sliceOps);
+      await closedLoop(operation, CONCURRENCY, sliceOps, undefined);
       wall[side] += performance.now() - started;
       const used = process.cpuUsage(cpuBefore);
       cpu[side] += used.user + used.system;

@@ -2,21 +2,9 @@
 // state never leak between variants). Prints one JSON line with the measured LoadResult.
 // argv: <variant> <concurrency> <GET|SET> <total>; env BENCH_REDIS_URL.
 import { createRequire } from 'node:module';
-import { context, metrics, SpanKind, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  MeterProvider,
-  PeriodicExportingMetricReader,
-  type PushMetricExporter,
-} from '@opentelemetry/sdk-metrics';
-import {
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
 import type { RedisCommand, RedisLike } from '@redisotel/core-hooks';
 import { runLoad } from '../lib/measure.js';
+import { floorSender, registerDiscardingSdk } from './sdk.js';
 
 const [variant = '', concurrencyText = '64', op = 'GET', totalText = '100000'] = process.argv.slice(2);
 const url = process.env.BENCH_REDIS_URL;
@@ -28,31 +16,7 @@ const withSdk = mode.includes('-sdk');
 
 // An SDK that does all the work an application's would (AlwaysOn sampling, batch processor, metric
 // aggregation) and then discards the result, so the figure is the instrumentation's cost, not an exporter's.
-if (withSdk) {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  const discardSpans: SpanExporter = {
-    export: (_spans, done) => done({ code: 0 }),
-    shutdown: async () => {},
-  };
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({
-      sampler: new AlwaysOnSampler(),
-      spanProcessors: [new BatchSpanProcessor(discardSpans)],
-    }),
-  );
-  const discardMetrics: PushMetricExporter = {
-    export: (_metrics, done) => done({ code: 0 }),
-    forceFlush: async () => {},
-    shutdown: async () => {},
-  };
-  metrics.setGlobalMeterProvider(
-    new MeterProvider({
-      readers: [
-        new PeriodicExportingMetricReader({ exporter: discardMetrics, exportIntervalMillis: 60_000 }),
-      ],
-    }),
-  );
-}
+if (withSdk) registerDiscardingSdk();
 
 const require = createRequire(import.meta.url);
 const key = `{bench}:core:${process.pid}`;
@@ -121,7 +85,8 @@ function makeSender(
   operation: string,
   bare: (key: string, value?: string) => Promise<unknown>,
 ): (i: number) => Promise<unknown> {
-  if (mode === 'floor-sdk') return floorSender(operation, bare);
+  if (mode === 'floor-sdk')
+    return floorSender(url!, operation, operation === 'GET' ? () => bare(key) : () => bare(key, value));
   if (redis) {
     // Preallocated commands: the figure is the RedisLike path's cost, not object allocation in the loop.
     const get: RedisCommand = { name: 'GET', args: [key], keys: [0] };
@@ -130,38 +95,6 @@ function makeSender(
     return () => redis.send(command);
   }
   return operation === 'GET' ? () => bare(key) : () => bare(key, value);
-}
-
-/**
- * `floor-sdk`: the least any instrumentation that gives a span and a duration point per command can do
- * through this SDK, around the bare client: a span with no attributes, its end, and one histogram point
- * with a frozen attribute set made once (four attributes in sorted order, the fewest the conventions
- * require). No sanitizing, no context, no error handling. Its extra CPU is a lower bound for spans +
- * metric; compared with contrib's spans alone it shows what that target asks of the SDK.
- */
-function floorSender(
-  operation: string,
-  bare: (key: string, value?: string) => Promise<unknown>,
-): (i: number) => Promise<unknown> {
-  const tracer = trace.getTracer('floor');
-  const histogram = metrics.getMeter('floor').createHistogram('db.client.operation.duration', { unit: 's' });
-  const { hostname, port } = new URL(url!);
-  const attributes = Object.freeze({
-    'db.operation.name': operation,
-    'db.system.name': 'redis',
-    'server.address': hostname,
-    'server.port': Number(port),
-  });
-  const call = operation === 'GET' ? () => bare(key) : () => bare(key, value);
-  return () => {
-    const span = tracer.startSpan(operation, { kind: SpanKind.CLIENT });
-    const started = performance.now();
-    return call().then((reply) => {
-      span.end();
-      histogram.record((performance.now() - started) / 1000, attributes);
-      return reply;
-    });
-  };
 }
 
 main().catch((error: unknown) => {

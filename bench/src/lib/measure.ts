@@ -45,7 +45,8 @@ export async function runLoad(
   };
 }
 
-async function closedLoop(
+/** Run `operation` `total` times with `concurrency` calls in flight, recording latencies when given an array. */
+export async function closedLoop(
   operation: (i: number) => Promise<unknown>,
   concurrency: number,
   total: number,
