@@ -48,12 +48,14 @@ export function registerDiscardingSdk(): void {
  * The least any instrumentation that gives a span and a duration point per command can do through the
  * SDK, around `call`: a span with no attributes, its end, and one histogram point with a frozen attribute
  * set made once (four attributes in sorted order, the fewest the conventions require). No sanitizing, no
- * context, no error handling: its cost is a lower bound for spans + metric.
+ * context, no error handling: its cost is a lower bound for spans + metric. With `point: false`, the
+ * bare span only.
  */
 export function floorSender(
   url: string,
   operation: string,
   call: () => Promise<unknown>,
+  { point = true }: { point?: boolean } = {},
 ): () => Promise<unknown> {
   const tracer = trace.getTracer('floor');
   const histogram = metrics.getMeter('floor').createHistogram('db.client.operation.duration', { unit: 's' });
@@ -64,6 +66,16 @@ export function floorSender(
     'server.address': hostname,
     'server.port': Number(port),
   });
+  if (!point) {
+    // The span alone: what a span costs the SDK, to tell the point's share of the floor.
+    return () => {
+      const span = tracer.startSpan(operation, { kind: SpanKind.CLIENT });
+      return call().then((reply) => {
+        span.end();
+        return reply;
+      });
+    };
+  }
   return () => {
     const span = tracer.startSpan(operation, { kind: SpanKind.CLIENT });
     const started = performance.now();

@@ -85,8 +85,10 @@ function makeSender(
   operation: string,
   bare: (key: string, value?: string) => Promise<unknown>,
 ): (i: number) => Promise<unknown> {
-  if (mode === 'floor-sdk')
-    return floorSender(url!, operation, operation === 'GET' ? () => bare(key) : () => bare(key, value));
+  if (mode === 'floor-sdk' || mode === 'span-sdk')
+    return floorSender(url!, operation, operation === 'GET' ? () => bare(key) : () => bare(key, value), {
+      point: mode === 'floor-sdk',
+    });
   if (redis) {
     // Preallocated commands: the figure is the RedisLike path's cost, not object allocation in the loop.
     const get: RedisCommand = { name: 'GET', args: [key], keys: [0] };

@@ -1,4 +1,5 @@
 import { context, metrics, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AlwaysOffSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import {
   captureTelemetry,
   connectResp,
@@ -97,6 +98,25 @@ describe('the diagnostics_channel path: startCommand / end around a real command
     const point = pointWith(await histogramPoints(capture, DURATION), { 'db.operation.name': 'SET' });
     expect(point?.count).toBe(1);
     expect(Math.abs((point?.sum ?? -1) - spanSeconds(span!))).toBeLessThan(1e-6);
+  });
+
+  it('a sampled-out span still gets its duration point, timed by the recorder', async () => {
+    const dropping = new BasicTracerProvider({ sampler: new AlwaysOffSampler() });
+    const recorder = createOperationRecorder(
+      { tracerProvider: dropping, meterProvider: capture.meterProvider },
+      { server: { address: server.host, port: server.port }, database: 0, topology: 'standalone' },
+    );
+    const before = performance.now();
+    const token = recorder.startCommand({ operation: 'PING' });
+    await connection.command(['PING']);
+    recorder.end(token, { reply: 'PONG' });
+    const elapsed = (performance.now() - before) / 1000;
+    const point = pointWith(await histogramPoints(capture, DURATION), { 'db.operation.name': 'PING' });
+    expect(point?.count).toBe(1);
+    expect(point?.sum).toBeGreaterThan(0);
+    expect(point?.sum).toBeLessThanOrEqual(elapsed);
+    expect(capture.findSpans('PING')).toHaveLength(0);
+    await dropping.shutdown();
   });
 
   it('FCALL and bare EVALSHA get db.stored_procedure.name from their arguments', async () => {

@@ -389,16 +389,18 @@ class Recorder implements OperationRecorder {
           : this.commandMetricAttributes(target, operation, storedProcedure);
     }
     if (spanAttributes === undefined && metricAttributes === undefined) return undefined;
-    // The one measurement: the span's start and end and the histogram value come from these stamps.
-    const startTime = performance.now();
+    // The one measurement. A span of the SDK times itself (`duration`, read at the end, is also the
+    // histogram value); handing it our own stamps would cost two more clock reads and conversions per
+    // command. Without such a span (metrics only, a sampled-out span, another SDK) the recorder stamps.
     const span =
       spanAttributes === undefined
         ? undefined
         : tracer!.startSpan(
             storedProcedure === undefined ? operation : `${operation} ${storedProcedure}`,
-            { kind: SpanKind.CLIENT, startTime, attributes: spanAttributes },
+            { kind: SpanKind.CLIENT, attributes: spanAttributes },
             parent,
           );
+    const startTime = span !== undefined && timesItself(span) ? SPAN_CLOCK : performance.now();
     const token = new Token(
       KIND_COMMAND,
       startTime,
@@ -518,7 +520,8 @@ class Recorder implements OperationRecorder {
     const token = operationToken as unknown as Token;
     if (token.ended) return;
     token.ended = true;
-    const endTime = performance.now();
+    const spanClock = token.startTime === SPAN_CLOCK;
+    const endTime = spanClock ? SPAN_CLOCK : performance.now();
     const { error, peer } = outcome;
     const failed = error !== undefined;
     const classified = failed ? classifyError(error) : undefined;
@@ -546,7 +549,8 @@ class Recorder implements OperationRecorder {
       } else if (token.kind === KIND_COMMAND) {
         this.callResponseHook(span, token.operation, outcome);
       }
-      span.end(endTime);
+      if (spanClock) span.end();
+      else span.end(endTime);
     }
 
     const instruments = this.tracker.instruments;
@@ -576,8 +580,9 @@ class Recorder implements OperationRecorder {
         attributes[ATTR_ERROR_TYPE] = classified.errorType;
       }
     }
+    const seconds = spanClock ? spanSeconds(span!) : (endTime - token.startTime) / 1000;
     // With the operation's parent context, so the SDK does not look the active one up again.
-    instruments.duration.record((endTime - token.startTime) / 1000, attributes, token.parent);
+    instruments.duration.record(seconds, attributes, token.parent);
   }
 
   observeConnections(read: () => ConnectionCounts, options: ObserveConnectionsOptions = {}): () => void {
@@ -837,6 +842,27 @@ class Recorder implements OperationRecorder {
       // A response hook must never break the command.
     }
   }
+}
+
+/** `Token.startTime` of an operation timed by its span's own clock (see {@link timesItself}). */
+const SPAN_CLOCK = -1;
+
+/**
+ * Whether `span` is a span of the OpenTelemetry SDK that measures its own duration (`ReadableSpan`:
+ * `duration` as `[seconds, nanoseconds]` once ended). A sampled-out span (`NonRecordingSpan`) is not.
+ */
+function timesItself(span: Span): boolean {
+  return Array.isArray((span as Partial<TimedSpan>).duration) && span.isRecording();
+}
+
+interface TimedSpan {
+  readonly duration: readonly [number, number];
+}
+
+/** The duration of an ended span that {@link timesItself}, in seconds (never negative). */
+function spanSeconds(span: Span): number {
+  const [seconds, nanoseconds] = (span as unknown as TimedSpan).duration;
+  return seconds < 0 ? 0 : seconds + nanoseconds / 1e9;
 }
 
 function setPeer(span: Span, peer: Endpoint): void {
