@@ -144,7 +144,13 @@ async function main(): Promise<void> {
       ];
     });
     printTable(
-      ['variant (ioredis 6, GET)', 'instructions/command', 'extra over bare', 'extra vs contrib'],
+      [
+        'variant (ioredis 6, GET)',
+        'instructions/command',
+        'rounds: min–max',
+        'extra over bare',
+        'extra vs contrib',
+      ],
       rows,
     );
     const extra = (mode: string) => of(mode) - of('bare-sdk');
