@@ -3,7 +3,9 @@
 // by more than the differences between instrumentations, and at concurrency 64 ioredis is bound by its
 // write syscalls, whose kernel time grows whenever the process slows down (Redis idles and must be woken
 // more often): time-based "extra CPU" figures amplify every instrumentation's cost by the same feedback.
-// Instruction counts of user space are repeatable to about 1–2 % and hold only the work the code does.
+// Instruction counts of user space hold only the work the code does. They are not exact either: garbage
+// collection and how many replies each socket read brings differ between runs, so one round of a variant
+// can differ from the next by up to about 15 %; take the median of several rounds (BENCH_ROUNDS).
 //
 // Each variant of core/variant.ts (bundled first, so no TypeScript loader runs under valgrind) runs twice
 // in its own process under callgrind, with N1 and N2 commands after the same warm-up;
