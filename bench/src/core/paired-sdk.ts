@@ -13,17 +13,17 @@
 import { createRequire } from 'node:module';
 import type { RedisCommand } from '@redisotel/core-hooks';
 import { closedLoop, median } from '../lib/measure.js';
+import { BENCH_VALUE, benchKey, benchRedisUrl } from './child.js';
 import { floorSender, registerDiscardingSdk } from './sdk.js';
 
 const [op = 'GET', slicesText = '30', sliceText = '4000'] = process.argv.slice(2);
-const url = process.env.BENCH_REDIS_URL;
-if (!url) throw new Error('BENCH_REDIS_URL is not set');
+const url = benchRedisUrl();
 const slices = Number(slicesText);
 const sliceOps = Number(sliceText);
 const CONCURRENCY = 64;
 const require = createRequire(import.meta.url);
-const key = `{bench}:paired-sdk:${process.pid}`;
-const value = 'v'.repeat(100);
+const key = benchKey('paired-sdk');
+const value = BENCH_VALUE;
 
 export type SdkVariant = 'contrib' | 'from' | 'spans' | 'floor';
 /** Extra CPU µs per command over the bare client, per variant (median of the per-slice differences). */
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const contrib = new IORedisInstrumentation({ requireParentSpan: false });
   registerInstrumentations({ instrumentations: [contrib] });
   const Redis = require('ioredis') as typeof import('ioredis').default;
-  const client = new Redis(url!, { lazyConnect: true });
+  const client = new Redis(url, { lazyConnect: true });
   await client.connect();
   const { fromIoredis } = await import('@redisotel/ioredis');
   const withMetric = fromIoredis(client);
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     op === 'GET' ? { name: 'GET', args: [key], keys: [0] } : { name: 'SET', args: [key, value], keys: [0] };
   const bare = op === 'GET' ? () => client.get(key) : () => client.set(key, value);
 
-  const floor = floorSender(url!, op, bare);
+  const floor = floorSender(url, op, bare);
 
   const sides: Record<'bare' | SdkVariant, { run: () => Promise<unknown>; contrib: boolean }> = {
     bare: { run: bare, contrib: false },

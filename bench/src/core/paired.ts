@@ -6,16 +6,16 @@
 import { createRequire } from 'node:module';
 import type { RedisCommand, RedisLike } from '@redisotel/core-hooks';
 import { closedLoop } from '../lib/measure.js';
+import { BENCH_VALUE, benchKey, benchRedisUrl } from './child.js';
 
 const [library = 'ioredis', op = 'GET', slicesText = '40', sliceText = '5000'] = process.argv.slice(2);
-const url = process.env.BENCH_REDIS_URL;
-if (!url) throw new Error('BENCH_REDIS_URL is not set');
+const url = benchRedisUrl();
 const slices = Number(slicesText);
 const sliceOps = Number(sliceText);
 const CONCURRENCY = 64;
 const require = createRequire(import.meta.url);
-const key = `{bench}:paired:${process.pid}`;
-const value = 'v'.repeat(100);
+const key = benchKey('paired');
+const value = BENCH_VALUE;
 
 export interface PairedResult {
   readonly bareCpuMicrosPerOp: number;
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     close = async () => void (await client.close());
   } else {
     const Redis = require('ioredis') as typeof import('ioredis').default;
-    const client = new Redis(url!, { lazyConnect: true });
+    const client = new Redis(url, { lazyConnect: true });
     await client.connect();
     const { fromIoredis } = await import('@redisotel/ioredis');
     redis = fromIoredis(client);

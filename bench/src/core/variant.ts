@@ -4,11 +4,11 @@
 import { createRequire } from 'node:module';
 import type { RedisCommand, RedisLike } from '@redisotel/core-hooks';
 import { runLoad } from '../lib/measure.js';
+import { BENCH_VALUE, benchKey, benchRedisUrl } from './child.js';
 import { floorSender, registerDiscardingSdk } from './sdk.js';
 
 const [variant = '', concurrencyText = '64', op = 'GET', totalText = '100000'] = process.argv.slice(2);
-const url = process.env.BENCH_REDIS_URL;
-if (!url) throw new Error('BENCH_REDIS_URL is not set');
+const url = benchRedisUrl();
 const concurrency = Number(concurrencyText);
 const total = Number(totalText);
 const [library, mode] = variant.split(':') as ['node-redis' | 'ioredis', string];
@@ -19,8 +19,8 @@ const withSdk = mode.includes('-sdk');
 if (withSdk) registerDiscardingSdk();
 
 const require = createRequire(import.meta.url);
-const key = `{bench}:core:${process.pid}`;
-const value = 'v'.repeat(100);
+const key = benchKey('core');
+const value = BENCH_VALUE;
 
 async function main(): Promise<void> {
   let send: (i: number) => Promise<unknown>;
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     send = makeSender(redis, op, (k, v) => (v === undefined ? client.get(k) : client.set(k, v)));
   } else {
     const Redis = require('ioredis') as typeof import('ioredis').default;
-    const client = new Redis(url!, { lazyConnect: true });
+    const client = new Redis(url, { lazyConnect: true });
     await client.connect();
     close = async () => void (await client.quit());
     const redis = await wrap(client);
@@ -86,7 +86,7 @@ function makeSender(
   bare: (key: string, value?: string) => Promise<unknown>,
 ): (i: number) => Promise<unknown> {
   if (mode === 'floor-sdk' || mode === 'span-sdk')
-    return floorSender(url!, operation, operation === 'GET' ? () => bare(key) : () => bare(key, value), {
+    return floorSender(url, operation, operation === 'GET' ? () => bare(key) : () => bare(key, value), {
       point: mode === 'floor-sdk',
     });
   if (redis) {
